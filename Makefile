@@ -1,0 +1,45 @@
+# The two commands a newcomer needs are `make run` and `make test` (see README).
+# Each creates the virtual environment on first use and reinstalls when
+# pyproject.toml changes, so both work from a clean clone.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck unit integration contracts clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 is required, found {sys.version.split()[0]}"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+## Run the embedded stack (broker, ingest, appraisal, demo county).
+run: $(STAMP)
+	$(BIN)/python -m embedded run
+
+## Lint, type-check and run the whole test suite (unit, contract, integration, e2e).
+test: lint typecheck
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy contracts services tests
+
+unit: $(STAMP)
+	$(BIN)/pytest -m unit
+
+integration: $(STAMP)
+	$(BIN)/pytest -m integration
+
+## Regenerate contracts/schemas and contracts/asyncapi.json from the models.
+contracts: $(STAMP)
+	$(BIN)/python -m contracts.generate
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Appraisal service: advisor aggregates, appraisal rules, projections and the read API."""

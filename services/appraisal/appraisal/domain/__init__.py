@@ -1,0 +1,1 @@
+"""Advisor and county aggregates: the durable, event-sourced record of what happened."""

@@ -1,0 +1,1 @@
+"""Ingest service: the authenticated front door that validates events and publishes them to Kafka."""
