@@ -1,1 +1,1 @@
-"""Ingest service: the authenticated front door that validates events and publishes them to Kafka."""
+"""Ingest service: the authenticated front door that validates and publishes events."""

@@ -1,0 +1,193 @@
+"""The eventsourcing Application: commands that record facts, queries that read them.
+
+Persistence is chosen by environment (`PERSISTENCE_MODULE` = eventsourcing.sqlite |
+eventsourcing.postgres | eventsourcing.popo), never in code. Writes happen in
+batches: every fact of one Kafka batch, together with the Kafka position, goes
+into the store in a single transaction (DESIGN §4).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, ClassVar, Literal, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import DomainEvent
+from eventsourcing.persistence import JSONTranscoder, ProcessRecorder, Tracking, Transcoding
+
+from appraisal.domain.advisor import Advisor
+from appraisal.domain.county import County, CountyFact
+from appraisal.domain.ids import advisor_stream_id, county_stream_id
+from appraisal.domain.ledger import FactLedger
+from appraisal.policy.facts import AdvisorHistory, Fact
+
+StreamKind = Literal["advisor", "county"]
+L = TypeVar("L", bound=FactLedger)
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class FactTranscoding(Transcoding):
+    """Stores a fact dataclass as its fields under a stable name ("fact.Lecture").
+
+    The name, not the module path, identifies the fact in the store, so fact
+    classes can move between modules without rewriting history.
+    """
+
+    def __init__(self, cls: type[Any]) -> None:
+        self.type = cls
+        self.name = "fact." + cls.__name__
+        self._fields = tuple(f.name for f in dataclasses.fields(cls))
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return {name: getattr(obj, name) for name in self._fields}
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        return self.type(**data)
+
+
+FACT_TYPES: tuple[type[Any], ...] = (*typing.get_args(Fact), *typing.get_args(CountyFact))
+
+
+@dataclass(frozen=True, slots=True)
+class Recordable:
+    """One fact for one stream (an advisor's history or a county's register)."""
+
+    stream: StreamKind
+    key: str
+    fact: Any
+    recorded_at: datetime | None = None
+
+
+@dataclass
+class RecordOutcome:
+    """What a batch changed: ids newly recorded and ids the store already held."""
+
+    recorded: list[UUID] = field(default_factory=list)
+    duplicates: list[UUID] = field(default_factory=list)
+    touched_advisors: set[str] = field(default_factory=set)
+    touched_counties: set[str] = field(default_factory=set)
+
+
+class AppraisalApplication(Application[UUID]):
+    """Advisor histories and county registers, in one event store."""
+
+    name = "appraisal"
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Advisor: 500, County: 500}
+
+    def construct_recorder(self) -> ProcessRecorder:
+        # A process recorder stores tracking (the Kafka position) in the same
+        # transaction as the events it produced.
+        return self.factory.process_recorder()
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+        for cls in FACT_TYPES:
+            transcoder.register(FactTranscoding(cls))
+
+    # --- commands ------------------------------------------------------------
+
+    def record(
+        self, items: Iterable[Recordable], tracking: Tracking | None = None
+    ) -> RecordOutcome:
+        """Record every fact not yet held, and `tracking`, in one transaction.
+
+        Facts already recorded (same event id) are reported as duplicates and
+        change nothing. With `tracking`, a position recorded before raises
+        IntegrityError and nothing of the batch is written.
+        """
+        outcome = RecordOutcome()
+        ledgers: dict[UUID, FactLedger] = {}
+        for item in items:
+            ledger = self._ledger_for(item.stream, item.key, ledgers)
+            if ledger.record(item.fact, recorded_at=item.recorded_at):
+                outcome.recorded.append(item.fact.event_id)
+                if item.stream == "advisor":
+                    outcome.touched_advisors.add(item.key)
+                else:
+                    outcome.touched_counties.add(item.key)
+            else:
+                outcome.duplicates.append(item.fact.event_id)
+        processing = ProcessingEvent[UUID](tracking=tracking)
+        processing.collect_events(*ledgers.values())
+        if processing.events or tracking is not None:
+            recordings = self._record(processing)
+            self._take_snapshots(processing)
+            self._notify(recordings)
+        return outcome
+
+    def _ledger_for(
+        self, stream: StreamKind, key: str, loaded: dict[UUID, FactLedger]
+    ) -> FactLedger:
+        stream_id = advisor_stream_id(key) if stream == "advisor" else county_stream_id(key)
+        ledger = loaded.get(stream_id)
+        if ledger is None:
+            try:
+                ledger = self.repository.get(stream_id)
+            except AggregateNotFoundError:
+                ledger = Advisor(key) if stream == "advisor" else County(key)
+            loaded[stream_id] = ledger
+        return ledger
+
+    # --- queries -------------------------------------------------------------
+
+    def advisor(self, advisor_id: str, *, as_of: datetime | None = None) -> Advisor | None:
+        """The advisor's history, as it stood at `as_of` (default: now)."""
+        return self._get(advisor_stream_id(advisor_id), as_of, Advisor)
+
+    def county(self, county_id: str, *, as_of: datetime | None = None) -> County | None:
+        """The county's register, as it stood at `as_of` (default: now)."""
+        return self._get(county_stream_id(county_id), as_of, County)
+
+    def history(self, advisor_id: str, *, as_of: datetime | None = None) -> AdvisorHistory:
+        """The advisor's facts as plain data for the rules (empty if unknown)."""
+        advisor = self.advisor(advisor_id, as_of=as_of)
+        return AdvisorHistory(advisor_id, advisor.facts() if advisor else ())
+
+    def stored_facts(self, advisor_id: str) -> Sequence[Advisor.FactRecorded]:
+        """Every FactRecorded event of the advisor, in stored order (for auditors)."""
+        return [
+            e
+            for e in self.events.get(advisor_stream_id(advisor_id))
+            if isinstance(e, FactLedger.FactRecorded)
+        ]
+
+    def _get(self, stream_id: UUID, as_of: datetime | None, cls: type[L]) -> L | None:
+        ledger: Any
+        try:
+            if as_of is None:
+                ledger = self.repository.get(stream_id)
+            else:
+                version = self._version_at(stream_id, as_of)
+                if version is None:
+                    return None
+                ledger = self.repository.get(stream_id, version=version)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(ledger, cls)
+        return ledger
+
+    def _version_at(self, stream_id: UUID, as_of: datetime) -> int | None:
+        """The last version of a stream recorded at or before `as_of`."""
+        version = None
+        for event in self.events.get(stream_id):
+            assert isinstance(event, DomainEvent)
+            if event.timestamp > as_of:
+                break
+            version = event.originator_version
+        return version

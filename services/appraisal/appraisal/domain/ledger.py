@@ -1,0 +1,74 @@
+"""Fact ledgers: aggregates that record each wire event at most once.
+
+An advisor's history and a county's register are both *ledgers of facts*: plain,
+frozen value objects (see `appraisal.policy.facts`) keyed by the wire `event_id`.
+Recording a fact whose id the ledger already holds triggers nothing, so replays,
+redeliveries and re-sent events never change state twice (DESIGN §4).
+
+Memory: a ledger holds the facts the rules need anyway, so its id index costs one
+string per fact; the application bounds how many ledgers sit in memory (LRU
+cache) and snapshots every few hundred events so loading stays cheap.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+
+class Fact(Protocol):
+    """What a ledger needs of a fact: its wire identity and when it happened."""
+
+    @property
+    def event_id(self) -> UUID: ...
+
+    @property
+    def occurred_at(self) -> datetime: ...
+
+
+class FactLedger(Aggregate):
+    """Base for aggregates whose state is a set of facts, each recorded once."""
+
+    class FactRecorded(Aggregate.Event):
+        """A fact was recorded.
+
+        v2 added `recorded_at` (when ingest accepted the wire event), kept for the
+        auditors' history view; events stored as v1 are upcast with None.
+        """
+
+        class_version = 2
+
+        fact: Any
+        recorded_at: datetime | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["recorded_at"] = None
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate._facts[self.fact.event_id.hex] = self.fact
+
+    def __init__(self) -> None:
+        self._facts: dict[str, Any] = {}
+
+    def knows(self, event_id: UUID) -> bool:
+        """True when a fact with this wire event id has been recorded."""
+        return event_id.hex in self._facts
+
+    def record(self, fact: Fact, recorded_at: datetime | None = None) -> bool:
+        """Record `fact` unless its event id is already here; True when recorded."""
+        if self.knows(fact.event_id):
+            return False
+        self.trigger_event(self.FactRecorded, fact=fact, recorded_at=recorded_at)
+        return True
+
+    @property
+    def fact_count(self) -> int:
+        return len(self._facts)
+
+    def facts(self) -> tuple[Any, ...]:
+        """All facts in a canonical order (event time, then id): never arrival order."""
+        return tuple(sorted(self._facts.values(), key=lambda f: (f.occurred_at, f.event_id.hex)))
