@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 
 
 def _batch(prefix: str, advisor_id: str) -> list[Recordable]:
-    return [Recordable("advisor", advisor_id, fact) for fact in advisor_facts(prefix)]
+    return [Recordable("advisor", advisor_id, fact, "440115") for fact in advisor_facts(prefix)]
 
 
 def test_histories_read_back_from_a_fresh_application_equal_what_was_recorded(
@@ -25,7 +25,7 @@ def test_histories_read_back_from_a_fresh_application_equal_what_was_recorded(
     app = AppraisalApplication(env=event_store_env)
     outcome = app.record(
         [*_batch("a", "A-1"), *_batch("b", "A-2")]
-        + [Recordable("county", "440115", fact) for fact in county_facts()]
+        + [Recordable("county", "440115", fact, "440115") for fact in county_facts()]
     )
     assert len(outcome.recorded) == 2 * len(advisor_facts()) + len(county_facts())
     assert outcome.touched_advisors == {"A-1", "A-2"}
@@ -108,7 +108,9 @@ def test_a_fact_stored_by_version_1_is_read_by_the_version_2_event_class(
     """Upcasting: FactRecorded v1 had no `recorded_at`; v2 reads it as None."""
     app = AppraisalApplication(env=event_store_env)
     ingested_at = datetime(2024, 3, 5, 12, tzinfo=UTC)
-    app.record([Recordable("advisor", "A-1", advisor_facts("a")[0], recorded_at=ingested_at)])
+    app.record(
+        [Recordable("advisor", "A-1", advisor_facts("a")[0], "440115", recorded_at=ingested_at)]
+    )
     advisor = app.advisor("A-1")
     assert advisor is not None
     fact = advisor_facts("v1-")[1]
@@ -117,6 +119,7 @@ def test_a_fact_stored_by_version_1_is_read_by_the_version_2_event_class(
         originator_version=advisor.version + 1,
         timestamp=datetime.now(UTC),
         fact=fact,
+        county_id="440115",
         recorded_at=datetime.now(UTC),
     )
     stored = app.mapper.to_stored_event(v2_event)
@@ -136,4 +139,5 @@ def test_a_fact_stored_by_version_1_is_read_by_the_version_2_event_class(
     assert first.recorded_at == ingested_at
     assert read_back.recorded_at is None
     assert read_back.fact == fact
+    assert read_back.county_id == "440115"
     app.close()

@@ -70,6 +70,7 @@ class Recordable:
     stream: StreamKind
     key: str
     fact: Any
+    county_id: str
     recorded_at: datetime | None = None
 
 
@@ -115,7 +116,7 @@ class AppraisalApplication(Application[UUID]):
         ledgers: dict[UUID, FactLedger] = {}
         for item in items:
             ledger = self._ledger_for(item.stream, item.key, ledgers)
-            if ledger.record(item.fact, recorded_at=item.recorded_at):
+            if ledger.record(item.fact, county_id=item.county_id, recorded_at=item.recorded_at):
                 outcome.recorded.append(item.fact.event_id)
                 if item.stream == "advisor":
                     outcome.touched_advisors.add(item.key)

@@ -33,7 +33,7 @@ class FactLedger(Aggregate):
     """Base for aggregates whose state is a set of facts, each recorded once."""
 
     class FactRecorded(Aggregate.Event):
-        """A fact was recorded.
+        """A fact was recorded, with the county its wire event named.
 
         v2 added `recorded_at` (when ingest accepted the wire event), kept for the
         auditors' history view; events stored as v1 are upcast with None.
@@ -42,6 +42,7 @@ class FactLedger(Aggregate):
         class_version = 2
 
         fact: Any
+        county_id: str
         recorded_at: datetime | None
 
         @staticmethod
@@ -58,11 +59,13 @@ class FactLedger(Aggregate):
         """True when a fact with this wire event id has been recorded."""
         return event_id.hex in self._facts
 
-    def record(self, fact: Fact, recorded_at: datetime | None = None) -> bool:
+    def record(self, fact: Fact, county_id: str = "", recorded_at: datetime | None = None) -> bool:
         """Record `fact` unless its event id is already here; True when recorded."""
         if self.knows(fact.event_id):
             return False
-        self.trigger_event(self.FactRecorded, fact=fact, recorded_at=recorded_at)
+        self.trigger_event(
+            self.FactRecorded, fact=fact, county_id=county_id, recorded_at=recorded_at
+        )
         return True
 
     @property
