@@ -386,10 +386,7 @@ class SQLiteAppraisalViews(SQLiteTrackingRecorder, AppraisalViews):
 class PostgresAppraisalViews(PostgresTrackingRecorder, AppraisalViews):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.sql_create_statements.extend(
-            Composed([SQL(s)])
-            for s in self._create_statements()  # type: ignore[arg-type]
-        )
+        self.sql_create_statements.extend(Composed([SQL(s)]) for s in self._create_statements())
 
     def _table(self, name: str) -> str:
         return f'"{self.datastore.schema}".{name}'
