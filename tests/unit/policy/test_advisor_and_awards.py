@@ -10,6 +10,7 @@ from fractions import Fraction
 import pytest
 
 from appraisal.policy import (
+    AwardCandidate,
     DEFAULT_POLICY,
     AdvisorYearAppraisal,
     AwardCategory,
@@ -179,6 +180,21 @@ def test_ties_go_to_higher_b_then_more_ratings_then_earlier_appointment_then_id(
         (6, "A-by-id-2"),
         (7, "A-later"),
     ]
+
+
+def test_candidates_kept_in_a_read_model_rank_exactly_like_full_appraisals(
+    eligible: AdvisorYearAppraisal,
+) -> None:
+    advisors = [
+        variant(eligible, "A-1", score=Fraction(80), public_interest_hours=Fraction(500)),
+        variant(eligible, "A-2", score=Fraction(90), ratings=3),
+        variant(eligible, "A-3", score=Fraction(85), public_interest_hours=Fraction(7, 3)),
+    ]
+    for category in AwardCategory:
+        candidates = [AwardCandidate.of(a) for a in advisors]
+        assert rank_awards(DEFAULT_POLICY, candidates, category) == rank_awards(
+            DEFAULT_POLICY, advisors, category
+        )
 
 
 def test_public_welfare_ranks_by_advisor_score(eligible: AdvisorYearAppraisal) -> None:

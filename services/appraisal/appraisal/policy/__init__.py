@@ -15,6 +15,7 @@ from appraisal.policy.appraise import (
 )
 from appraisal.policy.attribution import AssignmentPeriods, AttributedHistory, attribute
 from appraisal.policy.awards import (
+    AwardCandidate,
     AwardCategory,
     AwardEntry,
     AwardExclusion,
@@ -68,6 +69,7 @@ __all__ = [
     "AssignmentEnded",
     "AssignmentPeriods",
     "AttributedHistory",
+    "AwardCandidate",
     "AwardCategory",
     "AwardEntry",
     "AwardExclusion",

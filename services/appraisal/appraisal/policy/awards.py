@@ -11,9 +11,17 @@ from fractions import Fraction
 from appraisal.policy.appraise import AdvisorYearAppraisal
 from appraisal.policy.document import PolicyDocument
 from appraisal.policy.eligibility import award_exclusions
+from appraisal.policy.facts import Verdict
 from appraisal.policy.reasons import Reason
 
-__all__ = ["AwardCategory", "AwardEntry", "AwardExclusion", "AwardShortlist", "rank_awards"]
+__all__ = [
+    "AwardCandidate",
+    "AwardCategory",
+    "AwardEntry",
+    "AwardExclusion",
+    "AwardShortlist",
+    "rank_awards",
+]
 
 
 class AwardCategory(enum.StrEnum):
@@ -57,7 +65,41 @@ class AwardShortlist:
     """Eligible advisors, shortlisted or not."""
 
 
-def _value(advisor: AdvisorYearAppraisal, category: AwardCategory) -> Fraction:
+@dataclass(frozen=True, slots=True)
+class AwardCandidate:
+    """What the award ranking needs of one advisor-year, and nothing more.
+
+    Small enough to keep beside each advisor-year in a read model, so a county's
+    shortlist is re-ranked without re-appraising every advisor of the county.
+    """
+
+    advisor_id: str
+    name: str | None
+    rated_verdicts: tuple[Verdict, ...]
+    substantiated_complaints: int
+    ratings: int
+    score: Fraction | None
+    satisfaction_bayes: Fraction
+    public_interest_hours: Fraction
+    first_appointed_on: date | None
+
+    @classmethod
+    def of(cls, advisor: AdvisorYearAppraisal) -> AwardCandidate:
+        """The candidate standing of an appraised advisor-year."""
+        return cls(
+            advisor_id=advisor.advisor_id,
+            name=advisor.name,
+            rated_verdicts=tuple(a.verdict for a in advisor.assignments if a.rated),
+            substantiated_complaints=advisor.substantiated_complaints,
+            ratings=advisor.ratings,
+            score=advisor.score,
+            satisfaction_bayes=advisor.satisfaction_bayes,
+            public_interest_hours=advisor.public_interest_hours,
+            first_appointed_on=advisor.first_appointed_on,
+        )
+
+
+def _value(advisor: AwardCandidate, category: AwardCategory) -> Fraction:
     if category is AwardCategory.SOCIAL_RESPONSIBILITY:
         return advisor.public_interest_hours
     assert advisor.score is not None  # eligible advisors have a rated assignment
@@ -66,7 +108,7 @@ def _value(advisor: AdvisorYearAppraisal, category: AwardCategory) -> Fraction:
 
 def rank_awards(
     policy: PolicyDocument,
-    advisor_years: Iterable[AdvisorYearAppraisal],
+    candidates: Iterable[AwardCandidate | AdvisorYearAppraisal],
     category: AwardCategory,
 ) -> AwardShortlist:
     """Rank eligible advisors of one county-year and keep the top N (DESIGN §5, Awards).
@@ -75,16 +117,19 @@ def rank_awards(
     more valid ratings, then earlier first appointment, then advisor_id ascending — a
     total order, so ranks never tie and never depend on input order.
     """
-    advisors = sorted(advisor_years, key=lambda a: a.advisor_id)
+    advisors = sorted(
+        (c if isinstance(c, AwardCandidate) else AwardCandidate.of(c) for c in candidates),
+        key=lambda a: a.advisor_id,
+    )
     ids = [a.advisor_id for a in advisors]
     if len(set(ids)) != len(ids):
         raise ValueError("each advisor may appear only once in an award ranking")
-    eligible: list[AdvisorYearAppraisal] = []
+    eligible: list[AwardCandidate] = []
     excluded: list[AwardExclusion] = []
     for advisor in advisors:
         reasons = award_exclusions(
             policy,
-            rated_verdicts=[a.verdict for a in advisor.assignments if a.rated],
+            rated_verdicts=advisor.rated_verdicts,
             substantiated_complaints=advisor.substantiated_complaints,
             ratings=advisor.ratings,
             advisor_score=advisor.score,
