@@ -10,9 +10,9 @@ from fractions import Fraction
 import pytest
 
 from appraisal.policy import (
-    AwardCandidate,
     DEFAULT_POLICY,
     AdvisorYearAppraisal,
+    AwardCandidate,
     AwardCategory,
     ExclusionCode,
     PolicyDocument,
