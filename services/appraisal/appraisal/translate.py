@@ -1,0 +1,64 @@
+"""From wire events (contract v1, as published by ingest) to domain facts.
+
+The payload fields of every contract type are named like the fields of its fact,
+so translation is a table from type to fact class plus the envelope fields a
+fact needs. Anything the table does not cover is a poison event for the caller.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from appraisal.application import Recordable, StreamKind
+from appraisal.domain import county
+from appraisal.policy import facts
+from contracts import PublishedEnvelope
+
+FACT_FOR_TYPE: dict[str, tuple[StreamKind, type[Any]]] = {
+    "village.registered.v1": ("county", county.VillageRegistered),
+    "policy.published.v1": ("county", county.PolicyPublished),
+    "period.closed.v1": ("county", county.PeriodClosed),
+    "advisor.appointed.v1": ("advisor", facts.Appointment),
+    "advisor.assignment_ended.v1": ("advisor", facts.AssignmentEnded),
+    "activity.onsite_duty.v1": ("advisor", facts.OnsiteDuty),
+    "activity.lecture.v1": ("advisor", facts.Lecture),
+    "activity.mediation.v1": ("advisor", facts.Mediation),
+    "activity.consultation.v1": ("advisor", facts.Consultation),
+    "activity.document_drafted.v1": ("advisor", facts.DocumentDrafted),
+    "activity.legal_aid_referral.v1": ("advisor", facts.LegalAidReferral),
+    "activity.committee_advice.v1": ("advisor", facts.CommitteeAdvice),
+    "activity.voided.v1": ("advisor", facts.Voided),
+    "rating.submitted.v1": ("advisor", facts.Rating),
+    "complaint.filed.v1": ("advisor", facts.ComplaintFiled),
+    "complaint.resolved.v1": ("advisor", facts.ComplaintResolved),
+    "inspection.recorded.v1": ("advisor", facts.Inspection),
+}
+
+
+class UntranslatableEvent(ValueError):
+    """The event is valid on the wire but cannot become a fact (a poison event)."""
+
+
+def to_recordable(event: PublishedEnvelope) -> Recordable:
+    """The fact an accepted wire event records, and the stream it belongs to."""
+    try:
+        stream, fact_class = FACT_FOR_TYPE[event.type]
+    except KeyError:
+        raise UntranslatableEvent(f"no fact for event type {event.type!r}") from None
+    values: dict[str, Any] = {
+        **event.payload.model_dump(),
+        "event_id": event.event_id,
+        "occurred_at": event.occurred_at,
+        "advisor_id": event.advisor_id,
+        "county_id": event.county_id,
+    }
+    names = [f.name for f in dataclasses.fields(fact_class)]
+    try:
+        fact = fact_class(**{name: values[name] for name in names})
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UntranslatableEvent(f"{event.type} {event.event_id}: {exc}") from exc
+    key = event.county_id if stream == "county" else event.advisor_id
+    if not key:
+        raise UntranslatableEvent(f"{event.type} {event.event_id} names no {stream}")
+    return Recordable(stream, key, fact, event.county_id, event.recorded_at)
