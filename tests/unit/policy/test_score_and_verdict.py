@@ -127,7 +127,7 @@ REASON_EXAMPLES = {
         Fraction(85),
         Grade.COMPETENT,
         Verdict.REPLACE,
-        [(R.CONSECUTIVE_RECTIFY, "RECTIFY", "RECTIFY"), (R.COMPLAINT_1, 1, 1)],
+        [(R.CONSECUTIVE_RECTIFY, 2, 2), (R.COMPLAINT_1, 1, 1)],
         previous=Verdict.RECTIFY,
     ),
     "GRADE_BASIC": GRADE_BANDS["70 is BASIC"],

@@ -65,9 +65,9 @@ _VERDICT_MESSAGES: dict[ReasonCode, tuple[str, str]] = {
         "{threshold}: replace",
     ),
     ReasonCode.CONSECUTIVE_RECTIFY: (
-        "上一年度考核结论为整改，本年度仍应整改（连续两年整改），应予调整",
-        "previous year's verdict was {observed} and this year's would be {threshold} again: "
-        "replace",
+        "连续 {observed} 年应予整改（上一年度已整改），达到调整线 {threshold} 年，应予调整",
+        "{observed} consecutive years of RECTIFY (last year's included), at the limit of "
+        "{threshold}: replace",
     ),
     ReasonCode.GRADE_BASIC: (
         "考核得分 {observed} 分，低于合格线 {threshold} 分（基本合格），应予整改",

@@ -11,6 +11,9 @@ from appraisal.policy.quantities import report_value
 from appraisal.policy.reasons import Reason, ReasonCode, reason
 from appraisal.policy.score import Requirements
 
+CONSECUTIVE_RECTIFY_YEARS = 2
+"""The rule compares this year and the one before: two RECTIFY years in a row."""
+
 __all__ = ["decide_verdict", "not_rated"]
 
 
@@ -127,8 +130,10 @@ def decide_verdict(
         return Verdict.REPLACE, (*replace, *rectify)
     if rectify:
         if limits.replace_after_consecutive_rectify and previous_verdict == Verdict.RECTIFY:
+            # Observed and threshold are counts of consecutive RECTIFY years, so the
+            # reason carries numbers like every other (the verdict topic requires it).
             consecutive = reason(
-                ReasonCode.CONSECUTIVE_RECTIFY, Verdict.RECTIFY.value, Verdict.RECTIFY.value
+                ReasonCode.CONSECUTIVE_RECTIFY, CONSECUTIVE_RECTIFY_YEARS, CONSECUTIVE_RECTIFY_YEARS
             )
             return Verdict.REPLACE, (consecutive, *rectify)
         return Verdict.RECTIFY, tuple(rectify)
