@@ -58,3 +58,12 @@ def test_a_re_registered_village_keeps_its_latest_registration() -> None:
     assert [p.policy_id for p in county.policies()] == ["gz-2024"]
     assert county.is_closed(2024)
     assert not county.is_closed(2025)
+
+
+def test_an_advisor_is_filed_under_the_county_of_its_latest_event() -> None:
+    advisor = Advisor("A-1")
+    facts = advisor_facts()
+    advisor.record(facts[0], county_id="440115")
+    assert advisor.county_id == "440115"
+    advisor.record(facts[1], county_id="440116")
+    assert advisor.county_id == "440116"

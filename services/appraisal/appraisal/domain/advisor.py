@@ -14,10 +14,16 @@ from appraisal.domain.ledger import FactLedger
 
 
 class Advisor(FactLedger):
-    """An advisor's history, across every village they serve and every year."""
+    """An advisor's history, across every village they serve and every year.
+
+    `county_id` is the county named by the latest recorded event: where the
+    advisor's appraisals are filed. An advisor serving villages of two counties
+    is filed under one of them (the rare case is not modelled further).
+    """
 
     def __init__(self, advisor_id: str) -> None:
         self.advisor_id = advisor_id
+        self.county_id = ""
         self._facts = {}
 
     @staticmethod

@@ -51,6 +51,8 @@ class FactLedger(Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate._facts[self.fact.event_id.hex] = self.fact
+            if self.county_id:
+                aggregate.county_id = self.county_id
 
     def __init__(self) -> None:
         self._facts: dict[str, Any] = {}

@@ -90,6 +90,16 @@ class VerdictVersionRow:
     body: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class AdvisorStreamRow:
+    """Which event-store stream and version an advisor's rows were computed from."""
+
+    advisor_id: str
+    stream_id: str
+    county_id: str
+    version: int
+
+
 @dataclass
 class ViewChanges:
     """Everything one processing step changes, written in one transaction."""
@@ -100,16 +110,8 @@ class ViewChanges:
     county_years: list[CountyYearRow] = field(default_factory=list)
     awards: list[AwardRow] = field(default_factory=list)
     verdict_versions: list[VerdictVersionRow] = field(default_factory=list)
-
-    def is_empty(self) -> bool:
-        return not (
-            self.replace_advisor_years
-            or self.assignments
-            or self.advisor_years
-            or self.county_years
-            or self.awards
-            or self.verdict_versions
-        )
+    advisor_streams: list[AdvisorStreamRow] = field(default_factory=list)
+    dirty_county_years: set[tuple[str, int]] = field(default_factory=set)
 
 
 # (table, columns, primary key columns); bodies are canonical JSON text.
@@ -132,6 +134,11 @@ TABLES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
         "award_shortlists",
         ("county_id", "year", "category", "body"),
         ("county_id", "year", "category"),
+    ),
+    (
+        "advisor_streams",
+        ("advisor_id", "stream_id", "county_id", "version"),
+        ("advisor_id",),
     ),
     (
         "verdict_versions",
@@ -177,6 +184,12 @@ class AppraisalViews(TrackingRecorder, ABC):
             f"CREATE INDEX IF NOT EXISTS assignment_appraisals_by_advisor "
             f"ON {self._table('assignment_appraisals')} (advisor_id, year)"
         )
+        # County-years whose summary and awards must be recomputed from their rows;
+        # derived bookkeeping, so not part of the digest.
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {self._table('dirty_county_years')} "
+            "(county_id TEXT, year BIGINT, PRIMARY KEY (county_id, year))"
+        )
         statements.append(
             f"CREATE INDEX IF NOT EXISTS verdict_versions_unpublished "
             f"ON {self._table('verdict_versions')} (published, seq)"
@@ -201,6 +214,15 @@ class AppraisalViews(TrackingRecorder, ABC):
             self._upsert(c, "county_years", changes.county_years)
             self._upsert(c, "award_shortlists", changes.awards)
             self._upsert(c, "verdict_versions", changes.verdict_versions, insert_only=True)
+            self._upsert(c, "advisor_streams", changes.advisor_streams)
+            if changes.dirty_county_years:
+                c.executemany(
+                    self._sql(
+                        f"INSERT INTO {self._table('dirty_county_years')} (county_id, year) "
+                        "VALUES (%s, %s) ON CONFLICT (county_id, year) DO NOTHING"
+                    ),
+                    sorted(changes.dirty_county_years),
+                )
             if tracking is not None:
                 self._track(c, tracking)
 
@@ -228,6 +250,19 @@ class AppraisalViews(TrackingRecorder, ABC):
                 value = int(value)
             out.append(value)
         return tuple(out)
+
+    def settle_county_year(self, county: CountyYearRow, awards: Sequence[AwardRow]) -> None:
+        """Write a recomputed summary and shortlists, and clear the county-year's dirt."""
+        with self._transaction(commit=True) as c:
+            self._upsert(c, "county_years", [county])
+            self._upsert(c, "award_shortlists", awards)
+            c.execute(
+                self._sql(
+                    f"DELETE FROM {self._table('dirty_county_years')} "
+                    "WHERE county_id = %s AND year = %s"
+                ),
+                (county.county_id, county.year),
+            )
 
     def mark_published(self, keys: Sequence[tuple[str, int, str, str, int]]) -> None:
         with self._transaction(commit=True) as c:
@@ -286,6 +321,40 @@ class AppraisalViews(TrackingRecorder, ABC):
             (county_id, year),
         )
         return [r["advisor_id"] for r in rows]
+
+    def dirty_county_years(self) -> list[tuple[str, int]]:
+        rows = self._select(
+            f"SELECT county_id, year FROM {self._table('dirty_county_years')} "
+            "ORDER BY county_id, year"
+        )
+        return [(r["county_id"], int(r["year"])) for r in rows]
+
+    def county_year_keys(self, county_id: str) -> list[int]:
+        rows = self._select(
+            f"SELECT DISTINCT year FROM {self._table('advisor_years')} WHERE county_id = %s "
+            "ORDER BY year",
+            (county_id,),
+        )
+        return [int(r["year"]) for r in rows]
+
+    def advisor_streams(self, county_id: str | None = None) -> list[AdvisorStreamRow]:
+        """Every projected advisor (of one county, or all), by advisor id."""
+        where, params = ("WHERE county_id = %s", (county_id,)) if county_id else ("", ())
+        rows = self._select(
+            f"SELECT advisor_id, stream_id, county_id, version "
+            f"FROM {self._table('advisor_streams')} {where} ORDER BY advisor_id",
+            params,
+        )
+        return [
+            AdvisorStreamRow(r["advisor_id"], r["stream_id"], r["county_id"], int(r["version"]))
+            for r in rows
+        ]
+
+    def latest_version(
+        self, county_id: str, year: int, advisor_id: str, village_id: str
+    ) -> dict[str, Any] | None:
+        versions = self.verdict_versions(county_id, year, advisor_id, village_id)
+        return versions[-1] if versions else None
 
     def county_year(self, county_id: str, year: int) -> dict[str, Any] | None:
         rows = self._select(

@@ -1,0 +1,192 @@
+"""The projection from the event store into read models, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from appraisal.application import AppraisalApplication, Recordable
+from appraisal.domain.county import PeriodClosed, VillageRegistered
+from appraisal.projections.projector import AppraisalProjector
+from appraisal.projections.store import AppraisalViews, open_views
+from contracts import VERDICT_EVENT_ADAPTER
+from tests.sample_facts import at, fid
+from tests.unit.policy.builders import HistoryBuilder, WeekendCalendar, serve_year
+
+pytestmark = pytest.mark.integration
+
+COUNTY = "440115"
+
+
+def _advisor(advisor_id: str, **year: Any) -> list[Recordable]:
+    builder = serve_year(HistoryBuilder(advisor_id), "V-" + advisor_id, 2024, **year)
+    return [Recordable("advisor", advisor_id, f, COUNTY) for f in builder.history().facts]
+
+
+def _county(*facts: Any) -> list[Recordable]:
+    return [Recordable("county", COUNTY, f, COUNTY) for f in facts]
+
+
+def _other_views_env(env: dict[str, str], tmp_path: Any) -> dict[str, str]:
+    """The same event store, but empty views somewhere else (for replays)."""
+    if env["PERSISTENCE_MODULE"].endswith("sqlite"):
+        return {**env, "VIEWS_SQLITE_DBNAME": str(tmp_path / f"views-{uuid.uuid4().hex}.sqlite")}
+    schema = f"r_{uuid.uuid4().hex[:12]}"
+    info = psycopg.conninfo.make_conninfo(
+        host=env["POSTGRES_HOST"],
+        port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"],
+        dbname=env["POSTGRES_DBNAME"],
+    )
+    with psycopg.connect(info, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    return {**env, "POSTGRES_SCHEMA": schema}
+
+
+@pytest.fixture
+def app(event_store_env: dict[str, str]) -> AppraisalApplication:
+    return AppraisalApplication(env=event_store_env)
+
+
+@pytest.fixture
+def views(event_store_env: dict[str, str], tmp_path: Any) -> AppraisalViews:
+    return open_views(_other_views_env(event_store_env, tmp_path))
+
+
+def _projector(app: AppraisalApplication, views: AppraisalViews) -> AppraisalProjector:
+    return AppraisalProjector(app, views, calendar=WeekendCalendar())
+
+
+def test_a_county_year_is_projected_with_verdicts_checked_by_hand(
+    app: AppraisalApplication, views: AppraisalViews
+) -> None:
+    app.record(
+        _county(
+            VillageRegistered(
+                fid("v"), at(1, month=1), "V-spare", "南村", "T1", "village", False, ""
+            )
+        )
+        + _advisor("A-1")
+        + _advisor("A-2", compliant_months=8)
+    )
+    projector = _projector(app, views)
+    assert projector.catch_up(page_size=7) > 0
+    assert projector.lag() == 0
+    rows = {r["advisor_id"]: r for r in views.county_assignments(COUNTY, 2024)}
+    # A-1: 30 + 10 + 10 + 10 + 5 + 10 + 15 + 5 = 95 → EXCELLENT, RETAIN.
+    assert (rows["A-1"]["score"], rows["A-1"]["grade"], rows["A-1"]["verdict"]) == (
+        95.0,
+        "EXCELLENT",
+        "RETAIN",
+    )
+    # A-2: duty 30·8/12 = 20, the rest as A-1: 20 + 65 = 85 → COMPETENT; S − C = 4 ≥ 3 → RECTIFY.
+    assert (rows["A-2"]["score"], rows["A-2"]["grade"], rows["A-2"]["verdict"]) == (
+        85.0,
+        "COMPETENT",
+        "RECTIFY",
+    )
+    assert [r["code"] for r in rows["A-2"]["reasons"]] == ["NONCOMPLIANT_MONTHS_3_PLUS"]
+    assert rows["A-2"]["reasons"][0]["observed"] == 4
+    assert rows["A-1"]["provisional"] is True
+    assert len(rows["A-1"]["ledger"]) == 12
+    # Subsidy: 20,000 × 12/12 × 1.0 and × 0.9.
+    assert (rows["A-1"]["subsidy_yuan"], rows["A-2"]["subsidy_yuan"]) == (20000.0, 18000.0)
+    summary = views.county_year(COUNTY, 2024)
+    assert summary is not None
+    assert summary["verdicts"]["RETAIN"] == 1
+    assert summary["verdicts"]["RECTIFY"] == 1
+    assert summary["subsidy_total_yuan"] == 38000.0
+    assert summary["villages_without_advisor"] == ["V-spare"]
+    assert summary["closed"] is False
+    awards = views.award_shortlist(COUNTY, 2024, "public_welfare")
+    assert awards is not None
+    assert awards["entries"] == []  # nobody has the 10 ratings awards need
+    assert {x["advisor_id"] for x in awards["excluded"]} == {"A-1", "A-2"}
+
+
+def test_closing_issues_version_1_and_late_events_amend_it(
+    app: AppraisalApplication, views: AppraisalViews
+) -> None:
+    app.record(_advisor("A-1") + _advisor("A-2", compliant_months=8))
+    app.record(_county(PeriodClosed(fid("close"), at(5, month=1, year=2025), 2024)))
+    projector = _projector(app, views)
+    projector.catch_up()
+    issued = views.unpublished_verdicts()
+    assert sorted((v["advisor_id"], v["version"], v["kind"]) for v in issued) == [
+        ("A-1", 1, "issued"),
+        ("A-2", 1, "issued"),
+    ]
+    for v in issued:
+        VERDICT_EVENT_ADAPTER.validate_python(v["body"])
+    # Late: a substantiated complaint against A-1 in 2024 (K = 1: −10 and RECTIFY).
+    late = HistoryBuilder("A-1", _next=10_000)  # fresh ids: the same ids would be duplicates
+    complaint = late.complaint("V-A-1", at(3, month=6), "C-late")
+    resolution = late.resolve("C-late", at(2, month=2, year=2025), True)
+    app.record([Recordable("advisor", "A-1", f, COUNTY) for f in late.history().facts])
+    projector.catch_up()
+    versions = views.verdict_versions(COUNTY, 2024, "A-1", "V-A-1")
+    assert [(v["version"], v["kind"]) for v in versions] == [(1, "issued"), (2, "amended")]
+    amended = VERDICT_EVENT_ADAPTER.validate_python(versions[-1]["body"])
+    assert amended.type == "verdict.amended.v1"
+    assert amended.verdict == "RECTIFY"
+    assert amended.previous.verdict == "RETAIN"
+    assert resolution in amended.caused_by_event_ids
+    assert complaint not in amended.caused_by_event_ids
+    [row] = views.advisor_assignments("A-1", 2024)
+    assert (row["version"], row["provisional"], row["verdict"]) == (2, False, "RECTIFY")
+
+
+def test_replaying_from_zero_with_any_page_size_gives_identical_views(
+    app: AppraisalApplication,
+    views: AppraisalViews,
+    event_store_env: dict[str, str],
+    tmp_path: Any,
+) -> None:
+    app.record(_advisor("A-1") + _advisor("A-2", compliant_months=8, ratings=[5] * 12))
+    app.record(_county(PeriodClosed(fid("close"), at(5, month=1, year=2025), 2024)))
+    late = HistoryBuilder("A-2", _next=10_000)
+    late.complaint("V-A-2", at(3, month=6), "C-1")
+    late.resolve("C-1", at(2, month=2, year=2025), True)
+    late.mediation("V-A-2", at(9, month=9))  # a capped part: changes nothing, no version
+    late.complaint("V-A-2", at(4, month=7), "C-2")
+    late.resolve("C-2", at(3, month=2, year=2025), True)  # K = 2: REPLACE
+    app.record([Recordable("advisor", "A-2", f, COUNTY) for f in late.history().facts])
+    live = _projector(app, views)
+    live.catch_up(page_size=1000)
+    digests = {live.views.digest()}
+    for page_size in (1, 3):
+        replay_views = open_views(_other_views_env(event_store_env, tmp_path))
+        _projector(app, replay_views).catch_up(page_size=page_size)
+        digests.add(replay_views.digest())
+    assert len(digests) == 1
+    versions = views.verdict_versions(COUNTY, 2024, "A-2", "V-A-2")
+    # One amendment per outcome-changing event, however the log was paged.
+    assert [(v["version"], v["body"]["verdict"]) for v in versions] == [
+        (1, "RECTIFY"),
+        (2, "RECTIFY"),
+        (3, "REPLACE"),
+    ]
+
+
+def test_a_restarted_projector_resumes_where_it_stopped(
+    app: AppraisalApplication, views: AppraisalViews
+) -> None:
+    app.record(_advisor("A-1"))
+    first = _projector(app, views)
+    first.run_once(limit=10)
+    position = first.position
+    assert 0 < position < (app.recorder.max_notification_id() or 0)
+    app.record(_county(PeriodClosed(fid("close"), at(5, month=1, year=2025), 2024)))
+    second = _projector(app, views)
+    assert second.position == position
+    second.catch_up()
+    assert second.lag() == 0
+    [row] = views.advisor_assignments("A-1", 2024)
+    assert row["version"] == 1
+    assert date.fromisoformat("2024-01-01").year == row["year"]
