@@ -10,9 +10,23 @@ from eventsourcing.persistence import IntegrityError, ProcessRecorder, StoredEve
 
 from appraisal.application import AppraisalApplication, Recordable
 from appraisal.domain.ledger import FactLedger
+from appraisal.policy import (
+    BUILTIN_POLICY_ID,
+    DEFAULT_POLICY,
+    AdvisorHistory,
+    AdvisorYearAppraisal,
+    appraise_advisor_year,
+)
 from tests.sample_facts import advisor_facts, county_facts
+from tests.unit.policy.builders import WeekendCalendar
 
 pytestmark = pytest.mark.integration
+
+
+def _appraise(history: AdvisorHistory) -> AdvisorYearAppraisal:
+    return appraise_advisor_year(
+        BUILTIN_POLICY_ID, DEFAULT_POLICY, history, 2024, {}, WeekendCalendar()
+    )
 
 
 def _batch(prefix: str, advisor_id: str) -> list[Recordable]:
@@ -30,10 +44,12 @@ def test_histories_read_back_from_a_fresh_application_equal_what_was_recorded(
     assert len(outcome.recorded) == 2 * len(advisor_facts()) + len(county_facts())
     assert outcome.touched_advisors == {"A-1", "A-2"}
     expected = app.history("A-1")
+    appraised = _appraise(expected)
     app.close()
 
     reopened = AppraisalApplication(env=event_store_env)
     assert reopened.history("A-1") == expected
+    assert _appraise(reopened.history("A-1")) == appraised
     assert set(reopened.history("A-1").facts) == set(advisor_facts("a"))
     county = reopened.county("440115")
     assert county is not None
