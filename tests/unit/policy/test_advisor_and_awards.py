@@ -18,6 +18,7 @@ from appraisal.policy import (
     PolicyDocument,
     Verdict,
     appraise_advisor_year,
+    appraise_years,
     rank_awards,
     what_if,
 )
@@ -269,3 +270,30 @@ def test_what_if_uses_the_previous_verdicts_it_is_given() -> None:
     assert [(r.current_verdict, r.draft_verdict, r.changed) for r in rows] == [
         (Verdict.REPLACE, Verdict.REPLACE, ())
     ]
+
+
+def test_appraising_all_years_chains_verdicts_like_one_year_at_a_time() -> None:
+    # Two RECTIFY years (S − C = 4 each): the second becomes REPLACE through the chain.
+    builder = HistoryBuilder("A-chain")
+    serve_year(builder, "V1", 2023, compliant_months=8)
+    serve_year(builder, "V1", 2024, compliant_months=8)
+    history = builder.history()
+    years = appraise_years(
+        history, lambda _year: ("builtin-default-v1", DEFAULT_POLICY), WEEKDAYS, 2025
+    )
+    # 2025: still assigned (no end recorded) and nothing done → FAIL → REPLACE.
+    assert [(y.year, y.assignments[0].verdict) for y in years] == [
+        (2023, Verdict.RECTIFY),
+        (2024, Verdict.REPLACE),
+        (2025, Verdict.REPLACE),
+    ]
+    one_by_one = appraise_advisor_year(
+        "builtin-default-v1", DEFAULT_POLICY, history, 2024, {"V1": Verdict.RECTIFY}, WEEKDAYS
+    )
+    assert years[1] == one_by_one
+    assert (
+        appraise_years(
+            HistoryBuilder("nobody").history(), lambda _y: ("p", DEFAULT_POLICY), WEEKDAYS, 2025
+        )
+        == ()
+    )

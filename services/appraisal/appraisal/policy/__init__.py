@@ -11,6 +11,7 @@ from appraisal.policy.appraise import (
     PolicyForYear,
     appraise_advisor_year,
     appraise_assignment,
+    appraise_years,
     previous_year_verdicts,
 )
 from appraisal.policy.attribution import AssignmentPeriods, AttributedHistory, attribute
@@ -105,6 +106,7 @@ __all__ = [
     "WorkdayCalendar",
     "appraise_advisor_year",
     "appraise_assignment",
+    "appraise_years",
     "attribute",
     "covered",
     "previous_year_verdicts",

@@ -57,6 +57,7 @@ __all__ = [
     "PolicyForYear",
     "appraise_advisor_year",
     "appraise_assignment",
+    "appraise_years",
     "previous_year_verdicts",
 ]
 
@@ -349,3 +350,33 @@ def previous_year_verdicts(
         appraisal = _appraise_year(cache[zone_key], policy_id, policy, earlier, verdicts, calendar)
         verdicts = {a.village_id: a.verdict for a in appraisal.assignments}
     return verdicts
+
+
+def appraise_years(
+    history: AdvisorHistory,
+    policy_for_year: PolicyForYear,
+    calendar: WorkdayCalendar,
+    through_year: int,
+) -> tuple[AdvisorYearAppraisal, ...]:
+    """Appraise every year from the advisor's first appointment through ``through_year``.
+
+    Each year's verdicts feed the next year's CONSECUTIVE_RECTIFY check, so years are
+    appraised in order. Years in which no village was served are left out. Empty when
+    the advisor was never appointed.
+    """
+    appointed = [fact.appointed_on.year for fact in history.facts if isinstance(fact, Appointment)]
+    if not appointed:
+        return ()
+    results: list[AdvisorYearAppraisal] = []
+    previous: dict[str, Verdict] = {}
+    cache: dict[str, AttributedHistory] = {}
+    for year in range(min(appointed), through_year + 1):
+        policy_id, policy = policy_for_year(year)
+        zone_key = policy.service.timezone
+        if zone_key not in cache:
+            cache[zone_key] = attribute(history, policy.zone)
+        appraisal = _appraise_year(cache[zone_key], policy_id, policy, year, previous, calendar)
+        previous = {a.village_id: a.verdict for a in appraisal.assignments}
+        if appraisal.assignments:
+            results.append(appraisal)
+    return tuple(results)

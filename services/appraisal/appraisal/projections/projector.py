@@ -38,7 +38,6 @@ from appraisal.domain.county import PROVINCE, County, PeriodClosed, PolicyPublis
 from appraisal.domain.ledger import FactLedger
 from appraisal.policy import (
     AdvisorHistory,
-    Appointment,
     AssignmentAppraisal,
     AwardCategory,
     ComplaintFiled,
@@ -46,10 +45,9 @@ from appraisal.policy import (
     PolicyDocument,
     PrcCalendar,
     PublishedPolicy,
-    Verdict,
     Voided,
     WorkdayCalendar,
-    appraise_advisor_year,
+    appraise_years,
     rank_awards,
     select_policy,
 )
@@ -326,34 +324,31 @@ class AppraisalProjector:
             advisor.advisor_id, str(advisor.id), county_id, advisor.version
         )
         facts = advisor.facts()
-        appointed = [f.appointed_on.year for f in facts if isinstance(f, Appointment)]
-        if from_year is None or not appointed:
+        if from_year is None or not facts:
             return
         closed = self._closed_years(county_id)
-        first_year = min(appointed)
-        last_year = max(
-            first_year,
+        through = max(
             max(f.occurred_at.astimezone(LOCAL_ZONE).year for f in facts),
-            max(closed, default=first_year),
+            max(closed, default=0),
         )
         history = AdvisorHistory(advisor.advisor_id, facts)
-        previous: dict[str, Verdict] = {}
-        for year in range(first_year, last_year + 1):
-            policy_id, policy = self._policy(county_id, year)
-            appraisal = appraise_advisor_year(
-                policy_id, policy, history, year, previous, self.calendar
-            )
-            previous = {a.village_id: a.verdict for a in appraisal.assignments}
-            if year < from_year:
-                continue
+        years = appraise_years(
+            history, lambda year: self._policy(county_id, year), self.calendar, through
+        )
+        for year in range(from_year, through + 1):
             step.replace.add((advisor.advisor_id, year))
-            if not appraisal.assignments:
+        for appraisal in years:
+            if appraisal.year < from_year:
                 continue
-            step.dirty.add((county_id, year))
+            step.dirty.add((county_id, appraisal.year))
             for assignment in appraisal.assignments:
-                self._assignment_rows(county_id, assignment, year in closed, cause, step)
-            step.advisor_years[(advisor.advisor_id, year, county_id)] = AdvisorYearRow(
-                advisor.advisor_id, year, county_id, shapes.advisor_year_body(appraisal, county_id)
+                closed_year = appraisal.year in closed
+                self._assignment_rows(county_id, assignment, closed_year, cause, step)
+            step.advisor_years[(advisor.advisor_id, appraisal.year, county_id)] = AdvisorYearRow(
+                advisor.advisor_id,
+                appraisal.year,
+                county_id,
+                shapes.advisor_year_body(appraisal, county_id),
             )
 
     def _assignment_rows(
