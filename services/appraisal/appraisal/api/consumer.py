@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,7 +49,10 @@ class PartitionOutcome:
     duplicates: int = 0
     dead_letters: int = 0
     skipped: int = 0  # below the stored position: already applied
-    types: dict[str, int] = field(default_factory=dict)
+    applied_types: dict[str, int] = field(default_factory=dict)
+    duplicate_types: dict[str, int] = field(default_factory=dict)
+    dead_letter_codes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
 
 
 DeadLetterSink = Callable[[DeadLetter], Awaitable[None]]
@@ -134,6 +138,13 @@ class EventApplier:
         self._next[(topic, partition)] = next_offset
         outcome.recorded = len(result.recorded)
         outcome.duplicates = len(result.duplicates)
+        recorded = set(result.recorded)
+        for item in items:
+            kind = type(item.fact).__name__
+            counts = (
+                outcome.applied_types if item.fact.event_id in recorded else outcome.duplicate_types
+            )
+            counts[kind] = counts.get(kind, 0) + 1
         return outcome
 
     def next_offset(self, topic: str, partition: int) -> int:
@@ -222,17 +233,19 @@ def subscribe(
             fresh = [r for r in records if r.offset >= start]
             if not fresh:
                 continue
+            started = time.perf_counter()
             good, dead = applier.parse(fresh)
             for letter in dead:
                 await dead_letters(letter)
             outcome = await asyncio.to_thread(
                 applier.store, record_topic, partition, fresh, [item for _, item in good]
             )
+            outcome.seconds = time.perf_counter() - started
             outcome.dead_letters = len(dead)
+            outcome.dead_letter_codes = [
+                letter.reasons[0].code for letter in dead if letter.reasons
+            ]
             outcome.skipped += len(records) - len(fresh)
-            for _, item in good:
-                kind = type(item.fact).__name__
-                outcome.types[kind] = outcome.types.get(kind, 0) + 1
             if on_batch:
                 on_batch(record_topic, partition, outcome)
         await message.ack()

@@ -141,21 +141,26 @@ class AppraisalProjector:
     # --- running ---------------------------------------------------------------
 
     def catch_up(
-        self, page_size: int = 500, progress: Callable[[int, int], None] | None = None
+        self,
+        page_size: int = 500,
+        progress: Callable[[int, int], None] | None = None,
+        stop: int | None = None,
     ) -> int:
-        """Project everything recorded so far; returns how many notifications it read."""
+        """Project everything recorded so far (or up to notification `stop`)."""
         total = 0
         while True:
-            done = self.run_once(page_size)
+            done = self.run_once(page_size, stop=stop)
             if not done:
                 return total
             total += done
             if progress:
-                progress(self.position, self.app.recorder.max_notification_id() or 0)
+                progress(self.position, stop or self.app.recorder.max_notification_id() or 0)
 
-    def run_once(self, limit: int = 500) -> int:
-        """Project up to `limit` notifications after the tracked position."""
-        notifications = self.app.recorder.select_notifications(start=self.position + 1, limit=limit)
+    def run_once(self, limit: int = 500, stop: int | None = None) -> int:
+        """Project up to `limit` notifications after the tracked position (not past `stop`)."""
+        notifications = self.app.recorder.select_notifications(
+            start=self.position + 1, limit=limit, stop=stop
+        )
         if not notifications:
             self.settle()
             return 0

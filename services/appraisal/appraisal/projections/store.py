@@ -184,6 +184,10 @@ class AppraisalViews(TrackingRecorder, ABC):
             f"CREATE INDEX IF NOT EXISTS assignment_appraisals_by_advisor "
             f"ON {self._table('assignment_appraisals')} (advisor_id, year)"
         )
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {self._table('verify_results')} "
+            "(checked_at TEXT PRIMARY KEY, position BIGINT, drift BIGINT, digest TEXT)"
+        )
         # County-years whose summary and awards must be recomputed from their rows;
         # derived bookkeeping, so not part of the digest.
         statements.append(
@@ -263,6 +267,24 @@ class AppraisalViews(TrackingRecorder, ABC):
                 ),
                 (county.county_id, county.year),
             )
+
+    def record_verification(self, checked_at: str, position: int, drift: int, digest: str) -> None:
+        """Remember a `verify` result; the service exports the latest as a metric."""
+        with self._transaction(commit=True) as c:
+            c.execute(
+                self._sql(
+                    f"INSERT INTO {self._table('verify_results')} "
+                    "(checked_at, position, drift, digest) VALUES (%s, %s, %s, %s)"
+                ),
+                (checked_at, position, drift, digest),
+            )
+
+    def latest_verification(self) -> dict[str, Any] | None:
+        rows = self._select(
+            f"SELECT checked_at, position, drift, digest FROM {self._table('verify_results')} "
+            "ORDER BY checked_at DESC LIMIT 1"
+        )
+        return rows[0] if rows else None
 
     def mark_published(self, keys: Sequence[tuple[str, int, str, str, int]]) -> None:
         with self._transaction(commit=True) as c:
@@ -349,6 +371,23 @@ class AppraisalViews(TrackingRecorder, ABC):
             AdvisorStreamRow(r["advisor_id"], r["stream_id"], r["county_id"], int(r["version"]))
             for r in rows
         ]
+
+    def advisor_stream(self, advisor_id: str) -> AdvisorStreamRow | None:
+        rows = self._select(
+            f"SELECT advisor_id, stream_id, county_id, version "
+            f"FROM {self._table('advisor_streams')} WHERE advisor_id = %s",
+            (advisor_id,),
+        )
+        return (
+            AdvisorStreamRow(
+                rows[0]["advisor_id"],
+                rows[0]["stream_id"],
+                rows[0]["county_id"],
+                int(rows[0]["version"]),
+            )
+            if rows
+            else None
+        )
 
     def latest_version(
         self, county_id: str, year: int, advisor_id: str, village_id: str

@@ -1,0 +1,346 @@
+"""Read-side answers of the API: from the read models, or `as_of` from the event store.
+
+Without `as_of` every answer comes from the projections. With `as_of`, the
+answer is recomputed from the event store as it stood then (histories and
+county registers at that time, the same pure rules), and verdict versions are
+those issued by then — so an auditor sees what the bureau saw, not a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+
+from appraisal.application import AppraisalApplication
+from appraisal.domain.county import PROVINCE, County, PeriodClosed
+from appraisal.policy import (
+    AdvisorHistory,
+    AdvisorYearAppraisal,
+    AwardCandidate,
+    AwardCategory,
+    PolicyDocument,
+    PublishedPolicy,
+    Verdict,
+    VerdictChange,
+    WorkdayCalendar,
+    appraise_years,
+    rank_awards,
+    select_policy,
+    what_if,
+)
+from appraisal.projections import shapes
+from appraisal.projections.store import AppraisalViews
+
+LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
+
+
+class NotFound(LookupError):
+    """Nothing is known for the requested county, advisor or year."""
+
+
+@dataclass(frozen=True, slots=True)
+class Registers:
+    """A county's and the province's registers at one moment."""
+
+    county_id: str
+    county: County | None
+    province: County | None
+
+    def policy(self, year: int) -> tuple[str, PolicyDocument]:
+        published: list[PublishedPolicy] = []
+        for register in (self.county, self.province):
+            for p in register.policies() if register else ():
+                try:
+                    document = PolicyDocument.model_validate(p.document)
+                except ValidationError:
+                    continue  # the projector logs it; an invalid document is never applied
+                published.append(
+                    PublishedPolicy(
+                        policy_id=p.policy_id,
+                        county_id=p.county_id,
+                        effective_from=p.effective_from,
+                        document=document,
+                    )
+                )
+        return select_policy(published, self.county_id, year)
+
+    def closed(self, year: int) -> bool:
+        return self.county is not None and self.county.is_closed(year)
+
+    def closed_years(self) -> set[int]:
+        if self.county is None:
+            return set()
+        return {f.year for f in self.county.facts() if isinstance(f, PeriodClosed)}
+
+
+class AppraisalQueries:
+    def __init__(
+        self, app: AppraisalApplication, views: AppraisalViews, calendar: WorkdayCalendar
+    ) -> None:
+        self.app = app
+        self.views = views
+        self.calendar = calendar
+
+    # --- helpers -----------------------------------------------------------------
+
+    def registers(self, county_id: str, as_of: datetime | None = None) -> Registers:
+        return Registers(
+            county_id,
+            self.app.county(county_id, as_of=as_of),
+            self.app.county(PROVINCE, as_of=as_of),
+        )
+
+    def advisor_county(self, advisor_id: str) -> str | None:
+        stream = self.views.advisor_stream(advisor_id)
+        return None if stream is None else stream.county_id
+
+    def _years_as_of(
+        self, advisor_id: str, as_of: datetime
+    ) -> tuple[str, tuple[AdvisorYearAppraisal, ...]] | None:
+        advisor = self.app.advisor(advisor_id, as_of=as_of)
+        if advisor is None or not advisor.fact_count:
+            return None
+        registers = self.registers(advisor.county_id, as_of)
+        facts = advisor.facts()
+        through = max(
+            max(f.occurred_at.astimezone(LOCAL_ZONE).year for f in facts),
+            max(registers.closed_years(), default=0),
+        )
+        history = AdvisorHistory(advisor.advisor_id, facts)
+        return advisor.county_id, appraise_years(history, registers.policy, self.calendar, through)
+
+    def _version_as_of(
+        self, county_id: str, year: int, advisor_id: str, village_id: str, as_of: datetime
+    ) -> int:
+        versions = [
+            v
+            for v in self.views.verdict_versions(county_id, year, advisor_id, village_id)
+            if datetime.fromisoformat(v["issued_at"]) <= as_of
+        ]
+        return versions[-1]["version"] if versions else 0
+
+    def _assignment_bodies_as_of(
+        self, county_id: str, appraisal: AdvisorYearAppraisal, closed: bool, as_of: datetime
+    ) -> list[dict[str, Any]]:
+        return [
+            shapes.assignment_body(
+                a,
+                county_id,
+                provisional=not closed,
+                version=self._version_as_of(county_id, a.year, a.advisor_id, a.village_id, as_of),
+            )
+            for a in appraisal.assignments
+        ]
+
+    # --- §7.1 ----------------------------------------------------------------------
+
+    def county_appraisals(
+        self, county_id: str, year: int, as_of: datetime | None = None
+    ) -> dict[str, Any]:
+        registers = self.registers(county_id, as_of)
+        policy_id, _ = registers.policy(year)
+        if as_of is None:
+            assignments = self.views.county_assignments(county_id, year)
+        else:
+            assignments = []
+            for stream in self.views.advisor_streams(county_id):
+                found = self._years_as_of(stream.advisor_id, as_of)
+                if found is None or found[0] != county_id:
+                    continue
+                for appraisal in found[1]:
+                    if appraisal.year == year:
+                        assignments.extend(
+                            self._assignment_bodies_as_of(
+                                county_id, appraisal, registers.closed(year), as_of
+                            )
+                        )
+            assignments.sort(key=lambda a: (a["advisor_id"], a["village_id"]))
+        if not assignments and registers.county is None:
+            raise NotFound(f"no county {county_id}")
+        return {
+            "county_id": county_id,
+            "year": year,
+            "closed": registers.closed(year),
+            "policy_id": policy_id,
+            "assignments": assignments,
+        }
+
+    def advisor_appraisals(
+        self, advisor_id: str, year: int, as_of: datetime | None = None
+    ) -> dict[str, Any]:
+        if as_of is None:
+            advisor_year = self.views.advisor_year(advisor_id, year)
+            if advisor_year is None:
+                raise NotFound(f"no appraisal of advisor {advisor_id} for {year}")
+            assignments = self.views.advisor_assignments(advisor_id, year)
+        else:
+            found = self._years_as_of(advisor_id, as_of)
+            match = [a for a in found[1] if a.year == year] if found else []
+            if not found or not match:
+                raise NotFound(f"no appraisal of advisor {advisor_id} for {year} as of {as_of}")
+            county_id = found[0]
+            advisor_year = shapes.advisor_year_body(match[0], county_id)
+            closed = self.registers(county_id, as_of).closed(year)
+            assignments = self._assignment_bodies_as_of(county_id, match[0], closed, as_of)
+        return {
+            "advisor_id": advisor_id,
+            "year": year,
+            "county_id": advisor_year["county_id"],
+            "name": advisor_year["name"],
+            "score": advisor_year["score"],
+            "eligible_for_awards": advisor_year["eligible_for_awards"],
+            "award_exclusions": advisor_year["award_exclusions"],
+            "load_flagged": advisor_year["load_flagged"],
+            "assignments": assignments,
+        }
+
+    def awards(
+        self, county_id: str, year: int, category: AwardCategory, as_of: datetime | None = None
+    ) -> dict[str, Any]:
+        if as_of is None:
+            shortlist = self.views.award_shortlist(county_id, year, str(category))
+            if shortlist is None:
+                raise NotFound(f"no award shortlist for {county_id} {year}")
+            return shortlist
+        registers = self.registers(county_id, as_of)
+        candidates: list[AwardCandidate] = []
+        for stream in self.views.advisor_streams(county_id):
+            found = self._years_as_of(stream.advisor_id, as_of)
+            if found is None or found[0] != county_id:
+                continue
+            candidates.extend(AwardCandidate.of(a) for a in found[1] if a.year == year)
+        policy_id, policy = registers.policy(year)
+        return shapes.shortlist_body(
+            rank_awards(policy, candidates, category), county_id, year, policy_id
+        )
+
+    def summary(self, county_id: str, year: int) -> dict[str, Any]:
+        summary = self.views.county_year(county_id, year)
+        if summary is None:
+            raise NotFound(f"no summary for {county_id} {year}")
+        return summary
+
+    def ledger(self, advisor_id: str, year: int) -> dict[str, Any]:
+        assignments = self.views.advisor_assignments(advisor_id, year)
+        if not assignments:
+            raise NotFound(f"no appraisal of advisor {advisor_id} for {year}")
+        return {
+            "advisor_id": advisor_id,
+            "year": year,
+            "assignments": [
+                {
+                    "village_id": a["village_id"],
+                    "requirement_hours": 4,
+                    "months": a["ledger"],
+                }
+                for a in assignments
+            ],
+        }
+
+    def verdict_history(
+        self, county_id: str, year: int, advisor_id: str, village_id: str
+    ) -> list[dict[str, Any]]:
+        return self.views.verdict_versions(county_id, year, advisor_id, village_id)
+
+    def what_if(self, county_id: str, year: int, draft: PolicyDocument) -> dict[str, Any]:
+        """Every assignment's current and draft outcome; publishes and stores nothing."""
+        registers = self.registers(county_id)
+        current = registers.policy(year)
+        histories = []
+        previous: dict[tuple[str, str], Any] = {}
+        for stream in self.views.advisor_streams(county_id):
+            advisor = self.app.advisor(stream.advisor_id)
+            if advisor is None:
+                continue
+            histories.append(AdvisorHistory(advisor.advisor_id, advisor.facts()))
+            for row in self.views.advisor_assignments(stream.advisor_id, year - 1):
+                previous[(stream.advisor_id, row["village_id"])] = row["verdict"]
+        changes = what_if(
+            current,
+            ("draft", draft),
+            histories,
+            year,
+            {k: Verdict(v) for k, v in previous.items()},
+            self.calendar,
+        )
+        return {
+            "county_id": county_id,
+            "year": year,
+            "current_policy_id": current[0],
+            "changes": [_change_body(c) for c in changes],
+        }
+
+    def history(
+        self, advisor_id: str, *, offset: int, limit: int, with_comments: bool
+    ) -> dict[str, Any]:
+        """The advisor's recorded facts in store order, paged, with each one's effect."""
+        recorded = self.app.stored_facts(advisor_id)
+        if not recorded:
+            raise NotFound(f"no history for advisor {advisor_id}")
+        page = recorded[offset : offset + limit]
+        items = []
+        for event in page:
+            fact = event.fact
+            body = {
+                name: _jsonable(getattr(fact, name))
+                for name in fact.__dataclass_fields__
+                if with_comments or name not in {"comment", "summary"}
+            }
+            items.append(
+                {
+                    "version": event.originator_version,
+                    "stored_at": event.timestamp.isoformat(),
+                    "recorded_at": None
+                    if event.recorded_at is None
+                    else event.recorded_at.isoformat(),
+                    "county_id": event.county_id,
+                    "kind": type(fact).__name__,
+                    "fact": body,
+                }
+            )
+        return {
+            "advisor_id": advisor_id,
+            "total": len(recorded),
+            "offset": offset,
+            "limit": limit,
+            "events": items,
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def _change_body(change: VerdictChange) -> dict[str, Any]:
+    def side(verdict: Any, grade: Any, score: Any, subsidy: Any) -> dict[str, Any]:
+        return {
+            "verdict": str(verdict),
+            "grade": None if grade is None else str(grade),
+            "score": shapes.number(score),
+            "subsidy_yuan": shapes.number(subsidy),
+        }
+
+    return {
+        "advisor_id": change.advisor_id,
+        "village_id": change.village_id,
+        "current": side(
+            change.current_verdict,
+            change.current_grade,
+            change.current_score,
+            change.current_subsidy_yuan,
+        ),
+        "draft": side(
+            change.draft_verdict, change.draft_grade, change.draft_score, change.draft_subsidy_yuan
+        ),
+        "changed": list(change.changed),
+    }
