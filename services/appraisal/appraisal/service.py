@@ -133,6 +133,10 @@ class AppraisalService:
 
     async def _lag_loop(self) -> None:
         while True:
+            with contextlib.suppress(Exception):
+                latest = await asyncio.to_thread(self.views.latest_verification)
+                if latest is not None:
+                    self.metrics.replay_drift.set(int(latest["drift"]))
             consumer: Any = getattr(self.subscriber, "consumer", None)
             if consumer is not None:
                 with contextlib.suppress(Exception):
