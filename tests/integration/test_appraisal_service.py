@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from appraisal.api.auth import hash_token
 from appraisal.api.http import create_app
 from appraisal.domain.county import PeriodClosed
-from appraisal.policy import ComplaintFiled, ComplaintResolved
+from appraisal.policy import DEFAULT_POLICY, ComplaintFiled, ComplaintResolved
 from appraisal.service import AppraisalService
 from appraisal.settings import AppraisalSettings
 from contracts import VERDICT_EVENT_ADAPTER, PublishedEnvelope
@@ -256,3 +256,29 @@ async def test_every_route_checks_the_token_and_its_county(stack: Stack) -> None
                 status = 403
             response = await stack.client.get(route, headers=stack.headers(who))
             assert response.status_code == status, (route, who, response.text)
+
+
+async def test_what_if_shows_changed_verdicts_and_publishes_nothing(stack: Stack) -> None:
+    await stack.settled(await stack.send(_history("A-1") + _history("A-2", compliant_months=8)))
+    draft = DEFAULT_POLICY.model_dump(mode="json")
+    draft["grades"]["excellent"] = "96"  # A-1's 95 is no longer EXCELLENT
+    before = stack.service.app.recorder.max_notification_id()
+    response = await stack.client.post(
+        f"/v1/what-if/{COUNTY}/2024", json=draft, headers=stack.headers("bureau")
+    )
+    assert response.status_code == 200, response.text
+    changes = {c["advisor_id"]: c for c in response.json()["changes"]}
+    assert changes["A-1"]["current"]["grade"] == "EXCELLENT"
+    assert changes["A-1"]["draft"]["grade"] == "COMPETENT"
+    assert "grade" in changes["A-1"]["changed"]
+    assert changes["A-2"]["changed"] == []
+    assert stack.service.app.recorder.max_notification_id() == before
+    assert stack.service.views.unpublished_verdicts() == []
+    refused = await stack.client.post(
+        f"/v1/what-if/{COUNTY}/2024", json=draft, headers=stack.headers("association")
+    )
+    assert refused.status_code == 403
+    invalid = await stack.client.post(
+        f"/v1/what-if/{COUNTY}/2024", json={"grades": 1}, headers=stack.headers("bureau")
+    )
+    assert invalid.status_code == 422
