@@ -39,7 +39,7 @@ class AppraisalSettings(BaseSettings):
     )
     tokens_file: Path | None = Field(None, description="A file holding the tokens JSON.")
     host: str = Field("127.0.0.1", description="HTTP listen address.")
-    port: int = Field(8081, description="HTTP listen port.")
+    port: int = Field(8082, description="HTTP listen port.")
     projector_idle_s: float = Field(
         0.2, gt=0, description="How long the projector sleeps when it has caught up."
     )
