@@ -42,7 +42,28 @@ pytestmark = pytest.mark.unit
             id="retention deleted what we had not read",
         ),
         pytest.param(
-            30, None, 0, 10, Resume(0, True, ResumeReason.LOG_SHORTER), id="topic recreated"
+            30,
+            30,
+            0,
+            10,
+            Resume(0, True, ResumeReason.LOG_SHORTER),
+            id="topic recreated, group offsets kept",
+        ),
+        pytest.param(
+            30,
+            None,
+            0,
+            10,
+            Resume(0, True, ResumeReason.GROUP_OFFSETS_LOST),
+            id="topic recreated, group offsets gone",
+        ),
+        pytest.param(
+            30,
+            20,
+            0,
+            25,
+            Resume(30, False, ResumeReason.RECORDED),
+            id="broker undercounts the end (Tansu): trust the stored position",
         ),
         pytest.param(
             30,

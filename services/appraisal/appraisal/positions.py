@@ -43,7 +43,9 @@ def decide_resume(recorded: int | None, committed: int | None, beginning: int, e
     """
     if recorded is None:
         return Resume(beginning, new_epoch=False, reason=ResumeReason.FRESH)
-    if recorded > end:
+    if recorded > end and committed is not None and committed > end:
+        # Kafka itself says we committed beyond the log's end: it was recreated. An end
+        # below our position alone is not proof: some brokers (Tansu) undercount it.
         return Resume(beginning, new_epoch=True, reason=ResumeReason.LOG_SHORTER)
     if committed is None:
         # We stored batches but the broker has no offsets for us: either it lost its

@@ -91,7 +91,8 @@ class AppraisalService:
             await asyncio.to_thread(self.views.max_tracking_id, self.projector.name)
         except Exception:
             return False
-        return self.projector_healthy and await self.broker.ping(timeout=2)
+        healthy = self.projector_healthy and self.applier.store_healthy
+        return healthy and await self.broker.ping(timeout=2)
 
     # --- loops --------------------------------------------------------------------------
 

@@ -67,6 +67,7 @@ class EventApplier:
         self.positions = PartitionPositions(app.recorder, consumer_name)
         self._epochs: dict[tuple[str, int], int] = {}
         self._next: dict[tuple[str, int], int] = {}  # next offset to apply, per partition
+        self.store_healthy = True
 
     def epoch(self, topic: str, partition: int) -> int:
         key = (topic, partition)
@@ -136,6 +137,7 @@ class EventApplier:
             outcome.skipped = len(records)
             return outcome
         self._next[(topic, partition)] = next_offset
+        self.store_healthy = True
         outcome.recorded = len(result.recorded)
         outcome.duplicates = len(result.duplicates)
         recorded = set(result.recorded)
@@ -198,6 +200,33 @@ class _SeekToStoredPosition(ConsumerRebalanceListener):  # type: ignore[misc]
             consumer.seek(tp, offset)
 
 
+async def _store_until_stored(
+    applier: EventApplier,
+    topic: str,
+    partition: int,
+    records: Sequence[ConsumerRecord[Any, Any]],
+    items: Sequence[Recordable],
+) -> PartitionOutcome:
+    """Store a partition batch, retrying with backoff while the event store is unavailable.
+
+    Skipping a batch would lose it: the consumer's in-memory position is already past
+    it, and the next batch's tracking would move the stored position beyond it. So
+    the partition waits (lag grows, readiness drops) until the store takes the batch.
+    """
+    backoff = 0.5
+    while True:
+        try:
+            return await asyncio.to_thread(applier.store, topic, partition, records, items)
+        except Exception:
+            applier.store_healthy = False
+            log.exception(
+                "%s[%d]: storing offsets %d..%d failed; retrying in %.1fs",
+                topic, partition, records[0].offset, records[-1].offset, backoff,
+            )  # fmt: skip
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
+
+
 def subscribe(
     broker: KafkaBroker,
     applier: EventApplier,
@@ -237,8 +266,8 @@ def subscribe(
             good, dead = applier.parse(fresh)
             for letter in dead:
                 await dead_letters(letter)
-            outcome = await asyncio.to_thread(
-                applier.store, record_topic, partition, fresh, [item for _, item in good]
+            outcome = await _store_until_stored(
+                applier, record_topic, partition, fresh, [item for _, item in good]
             )
             outcome.seconds = time.perf_counter() - started
             outcome.dead_letters = len(dead)
