@@ -45,3 +45,21 @@ def to_wire(
         "payload": payload,
     }
     return parse_published_event(json.dumps(event))
+
+
+def to_inbound(
+    fact: Any, *, county_id: str, advisor_id: str, source: str, source_event_id: str
+) -> dict[str, Any]:
+    """The event a source would POST to ingest for `fact` (no event_id, no recorded_at)."""
+    published = to_wire(
+        fact, county_id=county_id, advisor_id=advisor_id, source=source,
+        source_event_id=source_event_id,
+    )  # fmt: skip
+    body: dict[str, Any] = json.loads(published.model_dump_json())
+    del body["event_id"]
+    del body["recorded_at"]
+    if "citizen_ref" in body["payload"]:
+        body["payload"]["citizen"] = body["payload"].pop("citizen_ref")[:11]
+    if body["type"] == "village.registered.v1" and not body["advisor_id"]:
+        body["advisor_id"] = ""
+    return body
