@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -99,8 +99,9 @@ class Stack:
             await producer.stop()
         return events
 
-    async def settled(self, events: list[PublishedEnvelope], wait_s: float = 60) -> None:
-        """Wait until every event is recorded and the projection has caught up."""
+    async def settled(self, events: Sequence[Any], wait_s: float = 60) -> None:
+        """Wait until every event (anything with county_id, advisor_id, event_id) is
+        recorded and the projection has caught up."""
 
         def done() -> bool:
             app = self.service.app

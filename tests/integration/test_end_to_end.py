@@ -27,8 +27,17 @@ SOURCE_KEY = "township-key-0001"
 
 
 def _ingest_settings(bootstrap: str, topic: str, tmp_path: Path) -> IngestSettings:
-    keys = {"keys": [{"name": "township", "sha256": hash_key(SOURCE_KEY), "event_types": ["*"],
-                      "counties": [COUNTY], "sources": ["*"]}]}  # fmt: skip
+    keys = {
+        "keys": [
+            {
+                "name": "township",
+                "sha256": hash_key(SOURCE_KEY),
+                "event_types": ["*"],
+                "counties": [COUNTY],
+                "sources": ["*"],
+            }
+        ]
+    }
     return IngestSettings(
         kafka_bootstrap=bootstrap,
         topic=topic,
@@ -45,20 +54,25 @@ async def test_a_county_year_posted_to_ingest_is_appraised_as_computed_by_hand(
 ) -> None:
     await ensure_topics(
         kafka_bootstrap,
-        [TopicSpec(topic_name, 3, ""), TopicSpec(topic_name + "-verdicts", 1, ""),
-         TopicSpec(topic_name + "-dlq", 1, ""), TopicSpec(topic_name + "-ingest-dlq", 1, "")],
-    )  # fmt: skip
+        [
+            TopicSpec(topic_name, 3, ""),
+            TopicSpec(topic_name + "-verdicts", 1, ""),
+            TopicSpec(topic_name + "-dlq", 1, ""),
+            TopicSpec(topic_name + "-ingest-dlq", 1, ""),
+        ],
+    )
     # Three advisors, 2024, default policy, a weekday-only calendar for the night rule:
     #  A-1 full year:                   30+10+10+10+5+10+15+5 = 95  EXCELLENT  RETAIN
     #  A-2 8 of 12 months compliant:    20+65 = 85                  COMPETENT  RECTIFY (S−C = 4)
     #  A-3 no lectures at all:          95 − 10 = 85                COMPETENT  RECTIFY
     #      (LECTURES_SHORT 0 < 4 and NIGHT_HOLIDAY_LECTURES_SHORT 0 < 2)
     events: list[dict[str, Any]] = []
-    for advisor, year_kwargs in (
+    profiles: tuple[tuple[str, dict[str, Any]], ...] = (
         ("A-1", {}),
         ("A-2", {"compliant_months": 8}),
         ("A-3", {"lectures": 0, "night_lectures": 0}),
-    ):
+    )
+    for advisor, year_kwargs in profiles:
         builder = serve_year(HistoryBuilder(advisor), "V-" + advisor, 2024, **year_kwargs)
         for n, fact in enumerate(builder.history().facts):
             events.append(
@@ -68,12 +82,14 @@ async def test_a_county_year_posted_to_ingest_is_appraised_as_computed_by_hand(
                     advisor_id=advisor,
                     source="township",
                     source_event_id=f"{advisor}-{n}",
-                )  # fmt: skip
+                )
             )
     service = AppraisalService(
-        _settings({"PERSISTENCE_MODULE": "eventsourcing.sqlite"}, tmp_path, kafka_bootstrap,
-                  topic_name), WeekendCalendar(),
-    )  # fmt: skip
+        _settings(
+            {"PERSISTENCE_MODULE": "eventsourcing.sqlite"}, tmp_path, kafka_bootstrap, topic_name
+        ),
+        WeekendCalendar(),
+    )
     async with (
         serving(appraisal_app(service)) as appraisal_url,
         serving(ingest_app(_ingest_settings(kafka_bootstrap, topic_name, tmp_path))) as ingest_url,
@@ -88,7 +104,7 @@ async def test_a_county_year_posted_to_ingest_is_appraised_as_computed_by_hand(
         statuses = {r["status"] for r in posted.json()["events"]}
         assert statuses == {"accepted"}, posted.text[:2000]
         stack = Stack(service, http, topic_name)
-        await stack.settled([_Sent(e) for e in events])  # type: ignore[list-item]
+        await stack.settled([_Sent(e) for e in events])
         county = await http.get(
             f"{appraisal_url}/v1/appraisals/{COUNTY}/2024", headers=stack.headers("bureau")
         )
