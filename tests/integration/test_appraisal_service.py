@@ -283,3 +283,29 @@ async def test_what_if_shows_changed_verdicts_and_publishes_nothing(stack: Stack
         f"/v1/what-if/{COUNTY}/2024", json={"grades": 1}, headers=stack.headers("bureau")
     )
     assert invalid.status_code == 422
+
+
+async def test_the_history_shows_each_events_effect_on_the_indicators(stack: Stack) -> None:
+    await stack.settled(await stack.send(_history("A-1")))
+    response = await stack.client.get(
+        "/v1/advisors/A-1/history", params={"limit": 1000}, headers=stack.headers("auditor")
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["total"] == len(body["events"]) > 10
+    [appointment] = [e for e in body["events"] if e["kind"] == "Appointment"]
+    [first_effect] = appointment["effect"]
+    assert first_effect["changes"]["months_served"][1] == 12  # the assignment appears
+    duties = [e for e in body["events"] if e["kind"] == "OnsiteDuty"]
+    assert duties
+    for duty in duties:
+        hours = duty["effect"][0]["changes"]["onsite_hours"]
+        assert hours[1] > (hours[0] or 0)  # every duty adds on-site hours
+    paged = await stack.client.get(
+        "/v1/advisors/A-1/history",
+        params={"offset": 2, "limit": 3},
+        headers=stack.headers("auditor"),
+    )
+    assert [e["version"] for e in paged.json()["events"]] == [
+        e["version"] for e in body["events"][2:5]
+    ]

@@ -11,7 +11,8 @@ import pytest
 from psycopg import sql
 
 from appraisal.application import AppraisalApplication, Recordable
-from appraisal.domain.county import PeriodClosed, VillageRegistered
+from appraisal.domain.county import PeriodClosed, PolicyPublished, VillageRegistered
+from appraisal.policy import DEFAULT_POLICY
 from appraisal.projections.projector import AppraisalProjector
 from appraisal.projections.store import AppraisalViews, open_views
 from contracts import VERDICT_EVENT_ADAPTER
@@ -190,3 +191,33 @@ def test_a_restarted_projector_resumes_where_it_stopped(
     [row] = views.advisor_assignments("A-1", 2024)
     assert row["version"] == 1
     assert date.fromisoformat("2024-01-01").year == row["year"]
+
+
+def test_a_policy_published_for_a_closed_year_amends_its_verdicts(
+    app: AppraisalApplication, views: AppraisalViews
+) -> None:
+    app.record(_advisor("A-1") + _advisor("A-2", compliant_months=8))
+    app.record(_county(PeriodClosed(fid("close"), at(5, month=1, year=2025), 2024)))
+    projector = _projector(app, views)
+    projector.catch_up()
+    stricter = DEFAULT_POLICY.model_dump(mode="json")
+    stricter["grades"]["excellent"] = "96"  # A-1's 95 drops to COMPETENT
+    policy = PolicyPublished(
+        fid("policy"), at(10, month=1, year=2025), "gz-2024-rev", COUNTY, date(2024, 1, 1), stricter
+    )
+    app.record(_county(policy))
+    projector.catch_up()
+    [v1, v2] = views.verdict_versions(COUNTY, 2024, "A-1", "V-A-1")
+    assert (v1["body"]["grade"], v1["body"]["policy_id"]) == ("EXCELLENT", "builtin-default-v1")
+    assert (v2["body"]["grade"], v2["body"]["policy_id"]) == ("COMPETENT", "gz-2024-rev")
+    assert v2["body"]["caused_by_event_ids"] == [str(policy.event_id)]
+    # A-2's grade and verdict do not change, but the policy id it was computed under does.
+    assert [
+        v["body"]["policy_id"] for v in views.verdict_versions(COUNTY, 2024, "A-2", "V-A-2")
+    ] == [
+        "builtin-default-v1",
+        "gz-2024-rev",
+    ]
+    summary = views.county_year(COUNTY, 2024)
+    assert summary is not None
+    assert summary["policy_id"] == "gz-2024-rev"

@@ -277,19 +277,28 @@ class AppraisalQueries:
     def history(
         self, advisor_id: str, *, offset: int, limit: int, with_comments: bool
     ) -> dict[str, Any]:
-        """The advisor's recorded facts in store order, paged, with each one's effect."""
+        """The advisor's recorded facts in store order, paged, each with its effect.
+
+        An event's effect is what changed in its year's appraisal when it was added to
+        everything recorded before it (store order): indicators, score, grade, verdict,
+        per village. The year is the event's own (as the rules attribute it).
+        """
         recorded = self.app.stored_facts(advisor_id)
         if not recorded:
             raise NotFound(f"no history for advisor {advisor_id}")
+        advisor = self.app.advisor(advisor_id)
+        county_id = advisor.county_id if advisor else ""
+        registers = self.registers(county_id)
         page = recorded[offset : offset + limit]
         items = []
-        for event in page:
+        for index, event in enumerate(page, start=offset):
             fact = event.fact
             body = {
                 name: _jsonable(getattr(fact, name))
                 for name in fact.__dataclass_fields__
                 if with_comments or name not in {"comment", "summary"}
             }
+            before = [e.fact for e in recorded[:index]]
             items.append(
                 {
                     "version": event.originator_version,
@@ -300,6 +309,7 @@ class AppraisalQueries:
                     "county_id": event.county_id,
                     "kind": type(fact).__name__,
                     "fact": body,
+                    "effect": self._effect(advisor_id, before, fact, registers),
                 }
             )
         return {
@@ -309,6 +319,40 @@ class AppraisalQueries:
             "limit": limit,
             "events": items,
         }
+
+    def _effect(
+        self, advisor_id: str, before: list[Any], fact: Any, registers: Registers
+    ) -> list[dict[str, Any]]:
+        year = fact.occurred_at.astimezone(LOCAL_ZONE).year
+
+        def villages(facts: list[Any]) -> dict[str, dict[str, Any]]:
+            years = appraise_years(
+                AdvisorHistory(advisor_id, tuple(facts)), registers.policy, self.calendar, year
+            )
+            return {
+                a.village_id: shapes.assignment_body(
+                    a, registers.county_id, provisional=True, version=0
+                )
+                for y in years
+                if y.year == year
+                for a in y.assignments
+            }
+
+        old, new = villages(before), villages([*before, fact])
+        effects = []
+        for village in sorted(old.keys() | new.keys()):
+            a, b = old.get(village), new.get(village)
+            changes: dict[str, list[Any]] = {}
+            for field in ("verdict", "grade", "score"):
+                if (a or {}).get(field) != (b or {}).get(field):
+                    changes[field] = [(a or {}).get(field), (b or {}).get(field)]
+            for name, value in ((b or {}).get("indicators") or {}).items():
+                previous = ((a or {}).get("indicators") or {}).get(name)
+                if previous != value:
+                    changes[name] = [previous, value]
+            if changes:
+                effects.append({"year": year, "village_id": village, "changes": changes})
+        return effects
 
 
 def _jsonable(value: Any) -> Any:
