@@ -97,10 +97,24 @@ _IDENTIFIER: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ALL_TAGS: Final = frozenset({*INBOUND_MODELS, *PUBLISHED_MODELS, *VERDICT_MODELS})
 
 
+_NAME_SHOWN = 64
+_TYPE_NAME = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
+
+
+def _shown(name: str) -> str:
+    """A key from the input, cut so a hostile one cannot blow up paths or messages."""
+    return name if len(name) <= _NAME_SHOWN else name[: _NAME_SHOWN - 1] + "…"
+
+
 def json_path(loc: Iterable[int | str]) -> str:
-    """Render a pydantic ``loc`` as a JSON path: ``("payload", "score")`` → ``$.payload.score``."""
+    """Render a pydantic ``loc`` as a JSON path: ``("payload", "score")`` → ``$.payload.score``.
+
+    Keys longer than 64 characters are cut (the path is never longer than a few
+    hundred characters, whatever the input).
+    """
     parts = ["$"]
-    for item in loc:
+    for raw in loc:
+        item = raw if isinstance(raw, int) else _shown(raw)
         if isinstance(item, int):
             parts.append(f"[{item}]")
         elif _IDENTIFIER.fullmatch(item):
@@ -135,13 +149,14 @@ def _violation(detail: ErrorDetails, union_tags: Collection[str]) -> Violation:
         if kind in _OWN_CODES
         else _CODE_BY_PYDANTIC_TYPE.get(kind, ErrorCode.INVALID)
     )
-    field = str(loc[-1]) if loc else ""
+    field = _shown(str(loc[-1])) if loc else ""
 
     if kind == "union_tag_invalid":
         loc = ["type"]
-        message = (
-            f"unknown event type {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
-        )
+        tag = str(ctx.get("tag"))
+        # Echo the type only when it looks like one: the message must not carry input.
+        shown = repr(tag) if _TYPE_NAME.fullmatch(tag) else "(not shown)"
+        message = f"unknown event type {shown}; expected one of {ctx.get('expected_tags')}"
     elif kind == "union_tag_not_found":
         loc = ["type"]
         message = "required field 'type' is missing (the event type, e.g. 'activity.lecture.v1')"
@@ -161,7 +176,7 @@ def _violation(detail: ErrorDetails, union_tags: Collection[str]) -> Violation:
         human = PATTERN_MESSAGES.get(str(ctx.get("pattern")))
         if human is not None:
             message = f"{field!r} {human}"
-    return Violation(code=code.value, path=json_path(loc), message=message)
+    return Violation(code=code.value, path=json_path(loc)[:512], message=message[:2000])
 
 
 _T = TypeVar("_T")

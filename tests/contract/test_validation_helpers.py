@@ -180,3 +180,42 @@ def test_the_violation_error_lists_every_reason_in_its_message() -> None:
 )
 def test_json_paths(loc: tuple[int | str, ...], path: str) -> None:
     assert json_path(loc) == path
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        pytest.param({"x" * 5000: 1}, id="a 5000-character unknown field"),
+        pytest.param({"payload": {"y" * 3000: 1}}, id="a 3000-character unknown payload field"),
+    ],
+)
+def test_hostile_keys_give_bounded_violations_not_raw_errors(hostile: dict[str, object]) -> None:
+    from contracts import ContractViolationError, parse_inbound_event
+
+    event = {
+        "type": "activity.mediation.v1", "source": "s", "source_event_id": "1",
+        "occurred_at": "2024-03-05T10:00:00+08:00", "county_id": "440115", "advisor_id": "A",
+        "payload": {"village_id": "V", "case_ref": "c", "dispute_type": "d", "parties": 2,
+                    "outcome": "resolved"},
+    }  # fmt: skip
+    for key, value in hostile.items():
+        if key == "payload":
+            event["payload"].update(value)  # type: ignore[attr-defined]
+        else:
+            event[key] = value
+    with pytest.raises(ContractViolationError) as caught:
+        parse_inbound_event(event)
+    for violation in caught.value.violations:
+        assert len(violation.path) <= 512
+        assert "x" * 100 not in violation.message
+        assert "y" * 100 not in violation.message
+
+
+def test_a_long_unknown_type_is_not_echoed() -> None:
+    from contracts import ContractViolationError, parse_inbound_event
+
+    with pytest.raises(ContractViolationError) as caught:
+        parse_inbound_event({"type": "<script>" + "z" * 3000})
+    [violation] = [v for v in caught.value.violations if v.path == "$.type"]
+    assert "<script>" not in violation.message
+    assert "(not shown)" in violation.message
