@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -192,7 +193,7 @@ def test_json_paths(loc: tuple[int | str, ...], path: str) -> None:
 def test_hostile_keys_give_bounded_violations_not_raw_errors(hostile: dict[str, object]) -> None:
     from contracts import ContractViolationError, parse_inbound_event
 
-    event = {
+    event: dict[str, Any] = {
         "type": "activity.mediation.v1", "source": "s", "source_event_id": "1",
         "occurred_at": "2024-03-05T10:00:00+08:00", "county_id": "440115", "advisor_id": "A",
         "payload": {"village_id": "V", "case_ref": "c", "dispute_type": "d", "parties": 2,
@@ -200,7 +201,7 @@ def test_hostile_keys_give_bounded_violations_not_raw_errors(hostile: dict[str, 
     }  # fmt: skip
     for key, value in hostile.items():
         if key == "payload":
-            event["payload"].update(value)  # type: ignore[attr-defined]
+            event["payload"].update(value)
         else:
             event[key] = value
     with pytest.raises(ContractViolationError) as caught:
