@@ -7,7 +7,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit integration contracts clean
+.PHONY: run test lint typecheck unit integration contracts clean system-deps
+
+# Debian packages the tests drive: Chromium and a CJK font for the dashboard's
+# browser tests, promtool (package prometheus) to validate the alert rules.
+SYSTEM_PACKAGES := chromium fonts-wqy-microhei prometheus
+SYSTEM_FILES := /usr/bin/chromium /usr/share/fonts/truetype/wqy/wqy-microhei.ttc /usr/bin/promtool
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 is required, found {sys.version.split()[0]}"'
@@ -21,8 +26,20 @@ run: $(STAMP)
 	$(BIN)/python -m embedded run
 
 ## Lint, type-check and run the whole test suite (unit, contract, integration, e2e).
-test: lint typecheck
+test: lint typecheck system-deps
 	$(BIN)/pytest
+
+## Install the Debian packages the tests need, if any is missing (needs root).
+system-deps:
+	@missing=0; for f in $(SYSTEM_FILES); do [ -e "$$f" ] || missing=1; done; \
+	if [ $$missing = 1 ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing $(SYSTEM_PACKAGES)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
+	  else \
+	    echo "missing system packages; as root run: apt-get install -y $(SYSTEM_PACKAGES)"; \
+	  fi; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -18,6 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import AwareDatetime
 
 from appraisal.api.auth import Principal, Role
+from appraisal.dashboard import dashboard_router
 from appraisal.policy import AwardCategory, PolicyDocument
 from appraisal.queries import NotFound
 from appraisal.service import AppraisalService
@@ -70,6 +71,7 @@ def create_app(service: AppraisalService, *, manage_lifecycle: bool = True) -> F
     )
 
     app.state.service = service
+    app.include_router(dashboard_router())
 
     def county_scope(caller: Principal, county_id: str) -> None:
         if not caller.may_read_county(county_id):
