@@ -8,6 +8,7 @@ into the store in a single transaction (DESIGN §4).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import typing
 from collections.abc import Iterable, Sequence
@@ -89,6 +90,13 @@ class AppraisalApplication(Application[UUID]):
 
     name = "appraisal"
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Advisor: 500, County: 500}
+    # Ledgers stay in an LRU cache (fast-forwarded from the store on every get, so
+    # other instances' writes are seen). No deep copy on get: a failed write evicts
+    # the ledgers it touched instead, so a half-applied one is never reused.
+    env: ClassVar[dict[str, str]] = {
+        "AGGREGATE_CACHE_MAXSIZE": "2000",
+        "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
+    }
 
     def construct_recorder(self) -> ProcessRecorder:
         # A process recorder stores tracking (the Kafka position) in the same
@@ -114,6 +122,23 @@ class AppraisalApplication(Application[UUID]):
         """
         outcome = RecordOutcome()
         ledgers: dict[UUID, FactLedger] = {}
+        try:
+            self._record_items(items, tracking, ledgers, outcome)
+        except BaseException:
+            if self.repository.cache is not None:
+                for stream_id in ledgers:
+                    with contextlib.suppress(KeyError):
+                        self.repository.cache.get(stream_id, evict=True)
+            raise
+        return outcome
+
+    def _record_items(
+        self,
+        items: Iterable[Recordable],
+        tracking: Tracking | None,
+        ledgers: dict[UUID, FactLedger],
+        outcome: RecordOutcome,
+    ) -> None:
         for item in items:
             ledger = self._ledger_for(item.stream, item.key, ledgers)
             if ledger.record(item.fact, county_id=item.county_id, recorded_at=item.recorded_at):
@@ -130,7 +155,9 @@ class AppraisalApplication(Application[UUID]):
             recordings = self._record(processing)
             self._take_snapshots(processing)
             self._notify(recordings)
-        return outcome
+            if self.repository.cache is not None:
+                for stream_id, ledger in ledgers.items():
+                    self.repository.cache.put(stream_id, ledger)
 
     def _ledger_for(
         self, stream: StreamKind, key: str, loaded: dict[UUID, FactLedger]

@@ -101,7 +101,7 @@ class AppraisalService:
         while True:
             started = time.perf_counter()
             try:
-                done = await asyncio.to_thread(self.projector.run_once, 500)
+                done = await asyncio.to_thread(self.projector.run_once, 5000)
             except IntegrityError:
                 # Another instance committed this step first; pick up from its position.
                 done = 0

@@ -21,6 +21,7 @@ are recomputed after each step for the county-years it marked dirty.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -118,8 +119,12 @@ class AppraisalProjector:
         views: AppraisalViews,
         calendar: WorkdayCalendar | None = None,
         name: str = PROJECTION_NAME,
+        cache_size: int = 2000,
     ) -> None:
         self.app = app
+        self.cache_size = cache_size
+        # Advisors as of the projection's position, advanced event by event (LRU).
+        self._advisors: OrderedDict[UUID, Advisor] = OrderedDict()
         self.views = views
         self.calendar = calendar or PrcCalendar()
         self.name = name
@@ -179,7 +184,8 @@ class AppraisalProjector:
                     segment.append((notification, event))
             self._project_segment(segment)
         except Exception:
-            # The in-memory registers may be ahead of the committed position now.
+            # In-memory state may be ahead of the committed position now.
+            self._advisors.clear()
             self._rebuild_registers()
             raise
         self.settle()
@@ -273,31 +279,61 @@ class AppraisalProjector:
     def _project_advisor(
         self, stream_id: UUID, items: list[tuple[Notification, Any]], step: _Step
     ) -> None:
+        events = [e for _, e in items]
         recorded = [(n, e) for n, e in items if isinstance(e, FactLedger.FactRecorded)]
-        last_version = items[-1][1].originator_version
-        advisor = self._advisor_at(stream_id, last_version)
+        advisor = self._advisor_at(stream_id, events[-1].originator_version, events)
+        facts = advisor.facts()
         if not recorded:
-            self._appraise(advisor, None, None, step)
+            self._appraise(advisor, facts, None, None, step)
             return
-        history = AdvisorHistory(advisor.advisor_id, advisor.facts())
+        history = AdvisorHistory(advisor.advisor_id, facts)
         closed = self._closed_years(advisor.county_id)
         first_year = min(_earliest_year(e.fact, history) for _, e in recorded)
         if closed and max(closed) >= first_year and len(recorded) > 1:
             # Amendments must not depend on batching: one step per causing event.
-            for notification, event in recorded:
-                at_event = self._advisor_at(stream_id, event.originator_version)
-                at_history = AdvisorHistory(at_event.advisor_id, at_event.facts())
+            self._advisors.pop(stream_id, None)
+            base = events[0].originator_version - 1
+            at_event = self._advisor_at(stream_id, base) if base else None
+            for notification, event in items:
+                at_event = event.mutate(at_event)
+                assert isinstance(at_event, Advisor)
+                if not isinstance(event, FactLedger.FactRecorded):
+                    continue
+                at_facts = at_event.facts()
+                year = _earliest_year(event.fact, AdvisorHistory(at_event.advisor_id, at_facts))
                 cause = _Cause((event.fact.event_id,), notification.id, event.timestamp)
-                self._appraise(at_event, _earliest_year(event.fact, at_history), cause, step)
+                self._appraise(at_event, at_facts, year, cause, step)
+            assert at_event is not None
+            self._remember(stream_id, at_event)
             return
         last_n, last_e = recorded[-1]
         cause = _Cause(tuple(e.fact.event_id for _, e in recorded), last_n.id, last_e.timestamp)
-        self._appraise(advisor, first_year, cause, step)
+        self._appraise(advisor, facts, first_year, cause, step)
 
-    def _advisor_at(self, stream_id: UUID, version: int) -> Advisor:
-        advisor: Any = self.app.repository.get(stream_id, version=version)
+    def _advisor_at(self, stream_id: UUID, version: int, events: Sequence[Any] = ()) -> Advisor:
+        """The advisor as of `version`: advanced from the projection's own copy when the
+        events in between are at hand, else rebuilt from the store at that version."""
+        advisor = self._advisors.get(stream_id)
+        if advisor is not None and advisor.version == version:
+            self._advisors.move_to_end(stream_id)
+            return advisor
+        start = 0 if advisor is None else advisor.version
+        pending = [e for e in events if start < e.originator_version <= version]
+        contiguous = [e.originator_version for e in pending] == list(range(start + 1, version + 1))
+        if contiguous and (advisor is not None or (pending and pending[0].originator_version == 1)):
+            for event in pending:
+                advisor = event.mutate(advisor)
+        else:
+            advisor = self.app.repository.get(stream_id, version=version)
         assert isinstance(advisor, Advisor)
+        self._remember(stream_id, advisor)
         return advisor
+
+    def _remember(self, stream_id: UUID, advisor: Advisor) -> None:
+        self._advisors[stream_id] = advisor
+        self._advisors.move_to_end(stream_id)
+        while len(self._advisors) > self.cache_size:
+            self._advisors.popitem(last=False)
 
     def _project_county_change(self, notification: Notification, event: Any) -> None:
         county = self._apply_to_register(event)
@@ -317,18 +353,22 @@ class AppraisalProjector:
         cause = _Cause((fact.event_id,), notification.id, event.timestamp)
         for stream in streams:
             advisor = self._advisor_at(UUID(stream.stream_id), stream.version)
-            self._appraise(advisor, from_year, cause, step)
+            self._appraise(advisor, advisor.facts(), from_year, cause, step)
         self.views.write(step.changes(), Tracking(self.name, notification.id))
 
     def _appraise(
-        self, advisor: Advisor, from_year: int | None, cause: _Cause | None, step: _Step
+        self,
+        advisor: Advisor,
+        facts: tuple[Any, ...],
+        from_year: int | None,
+        cause: _Cause | None,
+        step: _Step,
     ) -> None:
         """Appraise every year of the advisor; write rows for years ≥ `from_year`."""
         county_id = advisor.county_id
         step.streams[advisor.advisor_id] = AdvisorStreamRow(
             advisor.advisor_id, str(advisor.id), county_id, advisor.version
         )
-        facts = advisor.facts()
         if from_year is None or not facts:
             return
         closed = self._closed_years(county_id)
