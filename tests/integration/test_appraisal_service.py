@@ -51,6 +51,7 @@ def _settings(env: dict[str, str], tmp_path: Path, bootstrap: str, topic: str) -
         "idempotent_producer": False,  # Tansu has no InitProducerId
         "tokens": json.dumps(tokens),
         "projector_idle_s": 0.05,
+        "projector_interval_s": 0.1,
     }
     if env["PERSISTENCE_MODULE"].endswith("sqlite"):
         return AppraisalSettings(store="sqlite", data_dir=tmp_path / "data", **common)

@@ -97,11 +97,14 @@ class AppraisalService:
     # --- loops --------------------------------------------------------------------------
 
     async def _projector_loop(self) -> None:
+        """Project in coalesced steps: re-appraising an advisor is the expensive part, so
+        unless a full page is waiting, let events accumulate for `projector_interval_s`."""
         backoff = self.settings.projector_idle_s
+        page = 5000
         while True:
             started = time.perf_counter()
             try:
-                done = await asyncio.to_thread(self.projector.run_once, 5000)
+                done = await asyncio.to_thread(self.projector.run_once, page)
             except IntegrityError:
                 # Another instance committed this step first; pick up from its position.
                 done = 0
@@ -116,8 +119,12 @@ class AppraisalService:
             self.metrics.project_seconds.observe(time.perf_counter() - started)
             self.metrics.projection_position.set(self.projector.position)
             self.metrics.projection_lag.set(await asyncio.to_thread(self.projector.lag))
-            if not done:
-                await asyncio.sleep(self.settings.projector_idle_s)
+            if done < page:
+                elapsed = time.perf_counter() - started
+                pause = (
+                    self.settings.projector_interval_s if done else self.settings.projector_idle_s
+                )
+                await asyncio.sleep(max(self.settings.projector_idle_s, pause - elapsed))
 
     async def _outbox_loop(self) -> None:
         while True:

@@ -43,6 +43,11 @@ class AppraisalSettings(BaseSettings):
     projector_idle_s: float = Field(
         0.2, gt=0, description="How long the projector sleeps when it has caught up."
     )
+    projector_interval_s: float = Field(
+        1.0,
+        ge=0,
+        description="Least time between projector steps unless a full page waits (coalescing).",
+    )
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The eventsourcing library's environment for the event store and the views."""

@@ -5,48 +5,46 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import signal
+import logging
 import sys
 from pathlib import Path
 
-from embedded.broker import TansuBroker
-from embedded.topics import ensure_topics, system_topics
+from embedded.stack import StackOptions, load_demo_county, run
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m embedded", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="start the embedded stack and keep it running until Ctrl-C")
-    run.add_argument("--data-dir", type=Path, default=Path("data"), help="where state is kept")
-    run.add_argument("--kafka-port", type=int, default=0, help="broker port (default: a free one)")
+    cmd = sub.add_parser("run", help="start the embedded stack and keep it running until Ctrl-C")
+    cmd.add_argument("--data-dir", type=Path, default=Path("data"), help="where state is kept")
+    cmd.add_argument("--fresh", action="store_true", help="delete the data directory first")
+    cmd.add_argument("--no-demo", action="store_true", help="do not load the demo county")
+    cmd.add_argument("--villages", type=int, default=200, help="size of the demo county")
+    cmd.add_argument("--seed", type=int, default=7, help="seed of the demo county")
+    cmd.add_argument("--kafka-port", type=int, default=0, help="broker port (default: free)")
+    cmd.add_argument("--ingest-port", type=int, default=8081, help="ingest HTTP port")
+    cmd.add_argument("--appraisal-port", type=int, default=8082, help="appraisal HTTP port")
     return parser
-
-
-async def _run(args: argparse.Namespace) -> int:
-    args.data_dir.mkdir(parents=True, exist_ok=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    with TansuBroker(port=args.kafka_port, log_path=args.data_dir / "tansu.log") as broker:
-        created = await ensure_topics(broker.bootstrap_servers, system_topics())
-        print(f"Kafka-protocol broker (Tansu, memory storage): {broker.bootstrap_servers}")
-        print(f"Topics created: {', '.join(created) or 'none (already there)'}")
-        print(
-            "Not yet part of the stack: the ingest service, the appraisal service, the demo "
-            "county and the dashboard (issues #3, #5, #6). Only the broker runs."
-        )
-        print("Press Ctrl-C to stop.")
-        await stop.wait()
-    print("Stopped.")
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "run":
-        with contextlib.suppress(KeyboardInterrupt):
-            return asyncio.run(_run(args))
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    options = StackOptions(
+        data_dir=args.data_dir,
+        fresh=args.fresh,
+        kafka_port=args.kafka_port,
+        ingest_port=args.ingest_port,
+        appraisal_port=args.appraisal_port,
+        demo=not args.no_demo,
+        seed=args.seed,
+    )
+
+    async def demo(stack: object) -> None:
+        await load_demo_county(stack, args.villages, args.seed)  # type: ignore[arg-type]
+
+    with contextlib.suppress(KeyboardInterrupt):
+        return asyncio.run(run(options, demo))
     return 0
 
 

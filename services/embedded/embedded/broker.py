@@ -125,6 +125,9 @@ class TansuBroker:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 preexec_fn=_die_with_parent,
+                # Its own session: a terminal's Ctrl-C reaches us, not the broker, so
+                # the services stop while it is still up and it is stopped last.
+                start_new_session=True,
                 env={**os.environ, "RUST_LOG": os.environ.get("TANSU_LOG", "warn")},
             )
         finally:

@@ -20,6 +20,7 @@ are recomputed after each step for the county-years it marked dirty.
 
 from __future__ import annotations
 
+import bisect
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -281,34 +282,60 @@ class AppraisalProjector:
     ) -> None:
         events = [e for _, e in items]
         recorded = [(n, e) for n, e in items if isinstance(e, FactLedger.FactRecorded)]
-        advisor = self._advisor_at(stream_id, events[-1].originator_version, events)
-        facts = advisor.facts()
         if not recorded:
-            self._appraise(advisor, facts, None, None, step)
+            advisor = self._advisor_at(stream_id, events[-1].originator_version, events)
+            self._appraise(advisor, advisor.facts(), None, None, step)
             return
-        history = AdvisorHistory(advisor.advisor_id, facts)
-        closed = self._closed_years(advisor.county_id)
-        first_year = min(_earliest_year(e.fact, history) for _, e in recorded)
-        if closed and max(closed) >= first_year and len(recorded) > 1:
-            # Amendments must not depend on batching: one step per causing event.
-            self._advisors.pop(stream_id, None)
-            base = events[0].originator_version - 1
-            at_event = self._advisor_at(stream_id, base) if base else None
-            for notification, event in items:
-                at_event = event.mutate(at_event)
-                assert isinstance(at_event, Advisor)
-                if not isinstance(event, FactLedger.FactRecorded):
-                    continue
-                at_facts = at_event.facts()
-                year = _earliest_year(event.fact, AdvisorHistory(at_event.advisor_id, at_facts))
-                cause = _Cause((event.fact.event_id,), notification.id, event.timestamp)
-                self._appraise(at_event, at_facts, year, cause, step)
-            assert at_event is not None
-            self._remember(stream_id, at_event)
-            return
+        closed = self._closed_years(self._county_hint(stream_id, events))
+        final = self._advisor_at(stream_id, events[-1].originator_version, events)
+        facts = final.facts()
+        history = AdvisorHistory(final.advisor_id, facts)
+        cited = _citing_years(facts)
+        years = {e.fact.event_id: _earliest_year(e.fact, history, cited) for _, e in recorded}
+        first_year = min(years.values())
+        last_closed = max(closed, default=0)
+        if any(years[e.fact.event_id] <= last_closed for _, e in recorded) and len(recorded) > 1:
+            # Versions of closed years must not depend on batching: every event that can
+            # change a closed year gets its own step (appraised through the closed years).
+            self._step_closed_years(stream_id, items, years, last_closed, step)
         last_n, last_e = recorded[-1]
         cause = _Cause(tuple(e.fact.event_id for _, e in recorded), last_n.id, last_e.timestamp)
-        self._appraise(advisor, facts, first_year, cause, step)
+        self._appraise(final, facts, first_year, cause, step)
+
+    def _step_closed_years(
+        self,
+        stream_id: UUID,
+        items: list[tuple[Notification, Any]],
+        years: dict[UUID, int],
+        last_closed: int,
+        step: _Step,
+    ) -> None:
+        base = items[0][1].originator_version - 1
+        advisor = self.app.repository.get(stream_id, version=base) if base else None
+        ordered: list[Any] = list(advisor.facts()) if advisor is not None else []
+        keys = [_fact_key(f) for f in ordered]
+        for notification, event in items:
+            advisor = event.mutate(advisor)
+            if not isinstance(event, FactLedger.FactRecorded):
+                continue
+            key = _fact_key(event.fact)
+            at = bisect.bisect_left(keys, key)
+            if at == len(keys) or keys[at] != key:
+                keys.insert(at, key)
+                ordered.insert(at, event.fact)
+            year = years[event.fact.event_id]
+            if year > last_closed:
+                continue
+            assert isinstance(advisor, Advisor)
+            cause = _Cause((event.fact.event_id,), notification.id, event.timestamp)
+            self._appraise(advisor, tuple(ordered), year, cause, step, through=last_closed)
+
+    def _county_hint(self, stream_id: UUID, events: Sequence[Any]) -> str:
+        for event in reversed(events):
+            if getattr(event, "county_id", ""):
+                return str(event.county_id)
+        cached = self._advisors.get(stream_id)
+        return cached.county_id if cached is not None else ""
 
     def _advisor_at(self, stream_id: UUID, version: int, events: Sequence[Any] = ()) -> Advisor:
         """The advisor as of `version`: advanced from the projection's own copy when the
@@ -363,6 +390,7 @@ class AppraisalProjector:
         from_year: int | None,
         cause: _Cause | None,
         step: _Step,
+        through: int | None = None,
     ) -> None:
         """Appraise every year of the advisor; write rows for years ≥ `from_year`."""
         county_id = advisor.county_id
@@ -372,10 +400,11 @@ class AppraisalProjector:
         if from_year is None or not facts:
             return
         closed = self._closed_years(county_id)
-        through = max(
-            max(f.occurred_at.astimezone(LOCAL_ZONE).year for f in facts),
-            max(closed, default=0),
-        )
+        if through is None:
+            through = max(
+                max(f.occurred_at.astimezone(LOCAL_ZONE).year for f in facts),
+                max(closed, default=0),
+            )
         history = AdvisorHistory(advisor.advisor_id, facts)
         years = appraise_years(
             history, lambda year: self._policy(county_id, year), self.calendar, through
@@ -531,7 +560,23 @@ def _version_row(
     )
 
 
-def _earliest_year(fact: Any, history: AdvisorHistory) -> int:
+def _fact_key(fact: Any) -> tuple[Any, str]:
+    """The canonical order of facts (as `FactLedger.facts()` sorts them)."""
+    return (fact.occurred_at, fact.event_id.hex)
+
+
+def _citing_years(facts: Sequence[Any]) -> dict[UUID, int]:
+    """For each cited activity, the earliest year of a rating citing it."""
+    cited: dict[UUID, int] = {}
+    for fact in facts:
+        target = getattr(fact, "activity_event_id", None)
+        if target is not None:
+            year = fact.occurred_at.astimezone(LOCAL_ZONE).year
+            cited[target] = min(year, cited.get(target, year))
+    return cited
+
+
+def _earliest_year(fact: Any, history: AdvisorHistory, cited: dict[UUID, int] | None = None) -> int:
     """The first year whose appraisal `fact` can change.
 
     Dated payload fields can lie before `occurred_at` (a duty that started on New
@@ -554,4 +599,6 @@ def _earliest_year(fact: Any, history: AdvisorHistory) -> int:
     month = getattr(fact, "month", None)
     if isinstance(month, str):
         years.append(int(month[:4]))
+    if cited and fact.event_id in cited:
+        years.append(cited[fact.event_id])  # a rating citing it may become valid
     return min(years)
