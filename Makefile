@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 
 ## Run the embedded stack (broker, ingest, appraisal, demo county).
 run: $(STAMP)
-	$(BIN)/python -m embedded run
+	$(BIN)/python -m embedded run $(ARGS)
 
 ## Lint, type-check and run the whole test suite (unit, contract, integration, e2e).
 test: lint typecheck system-deps

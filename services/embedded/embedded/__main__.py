@@ -19,7 +19,9 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--data-dir", type=Path, default=Path("data"), help="where state is kept")
     cmd.add_argument("--fresh", action="store_true", help="delete the data directory first")
     cmd.add_argument("--no-demo", action="store_true", help="do not load the demo county")
-    cmd.add_argument("--villages", type=int, default=200, help="size of the demo county")
+    cmd.add_argument(
+        "--villages", type=int, default=200, help="size of the demo county (at least 30)"
+    )
     cmd.add_argument("--seed", type=int, default=7, help="seed of the demo county")
     cmd.add_argument("--kafka-port", type=int, default=0, help="broker port (default: free)")
     cmd.add_argument("--ingest-port", type=int, default=8081, help="ingest HTTP port")

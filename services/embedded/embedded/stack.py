@@ -190,7 +190,29 @@ def banner(stack: RunningStack) -> str:
     )
 
 
+def busy_ports(options: StackOptions) -> list[str]:
+    """Which of the fixed ports something else already listens on."""
+    import socket
+
+    busy = []
+    for flag, port in (("--ingest-port", options.ingest_port),
+                       ("--appraisal-port", options.appraisal_port),
+                       ("--kafka-port", options.kafka_port)):  # fmt: skip
+        if not port:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                busy.append(f"port {port} is in use (choose another with {flag})")
+    return busy
+
+
 async def run(options: StackOptions, load_demo: Callable[[RunningStack], Any] | None) -> int:
+    busy = busy_ports(options)
+    if busy:
+        print("Cannot start: " + "; ".join(busy), flush=True)
+        return 2
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
