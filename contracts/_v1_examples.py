@@ -98,7 +98,7 @@ EX_INSPECTION = {
 EX_POLICY = {
     "policy_id": "GD-DEFAULT-2024",
     "effective_from": "2024-01-01",
-    "document": {"monthly_onsite_hours": "4", "offsite_credit_cap": "0.5"},
+    "document": {"grades": {"excellent": "92", "competent": "75", "basic": "60"}},
 }
 EX_PERIOD_CLOSED = {"year": 2024}
 

@@ -13,17 +13,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import ValidationError
-
 from appraisal.application import AppraisalApplication
-from appraisal.domain.county import PROVINCE, County, PeriodClosed
+from appraisal.domain.county import PROVINCE, County, PeriodClosed, published_policies
 from appraisal.policy import (
     AdvisorHistory,
     AdvisorYearAppraisal,
     AwardCandidate,
     AwardCategory,
     PolicyDocument,
-    PublishedPolicy,
     Verdict,
     VerdictChange,
     WorkdayCalendar,
@@ -51,21 +48,7 @@ class Registers:
     province: County | None
 
     def policy(self, year: int) -> tuple[str, PolicyDocument]:
-        published: list[PublishedPolicy] = []
-        for register in (self.county, self.province):
-            for p in register.policies() if register else ():
-                try:
-                    document = PolicyDocument.model_validate(p.document)
-                except ValidationError:
-                    continue  # the projector logs it; an invalid document is never applied
-                published.append(
-                    PublishedPolicy(
-                        policy_id=p.policy_id,
-                        county_id=p.county_id,
-                        effective_from=p.effective_from,
-                        document=document,
-                    )
-                )
+        published = published_policies(self.county, self.province)
         return select_policy(published, self.county_id, year)
 
     def closed(self, year: int) -> bool:

@@ -10,9 +10,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from pydantic import ValidationError
+
 from appraisal.application import Recordable, StreamKind
 from appraisal.domain import county
 from appraisal.policy import facts
+from appraisal.policy.document import PolicyDocument
 from contracts import PublishedEnvelope
 
 FACT_FOR_TYPE: dict[str, tuple[StreamKind, type[Any]]] = {
@@ -53,6 +56,15 @@ def to_recordable(event: PublishedEnvelope) -> Recordable:
         "advisor_id": event.advisor_id,
         "county_id": event.county_id,
     }
+    if fact_class is county.PolicyPublished:
+        try:
+            PolicyDocument.model_validate(values["document"])
+        except ValidationError as exc:
+            # A bureau's typo must not silently fall back to another policy.
+            raise UntranslatableEvent(
+                f"{event.type} {event.event_id}: the policy document is invalid: "
+                f"{exc.error_count()} error(s), first at {exc.errors()[0]['loc']}"
+            ) from exc
     names = [f.name for f in dataclasses.fields(fact_class)]
     try:
         fact = fact_class(**{name: values[name] for name in names})

@@ -11,8 +11,11 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from pydantic import ValidationError
+
 from appraisal.domain.ids import county_stream_id
 from appraisal.domain.ledger import FactLedger
+from appraisal.policy.document import PolicyDocument, PublishedPolicy
 
 PROVINCE = "000000"
 
@@ -83,3 +86,27 @@ class County(FactLedger):
 
     def is_closed(self, year: int) -> bool:
         return bool(self.closings(year))
+
+
+def published_policies(*registers: County | None) -> list[PublishedPolicy]:
+    """The policies of these registers (a county's and the province's), ready for §6.
+
+    Documents are checked when the event is translated (invalid ones are
+    dead-lettered); one that still fails here is left out rather than applied.
+    """
+    published: list[PublishedPolicy] = []
+    for register in registers:
+        for p in register.policies() if register else ():
+            try:
+                document = PolicyDocument.model_validate(p.document)
+            except ValidationError:
+                continue
+            published.append(
+                PublishedPolicy(
+                    policy_id=p.policy_id,
+                    county_id=p.county_id,
+                    effective_from=p.effective_from,
+                    document=document,
+                )
+            )
+    return published

@@ -32,11 +32,16 @@ from zoneinfo import ZoneInfo
 
 from eventsourcing.persistence import Notification, Tracking
 from eventsourcing.utils import get_topic
-from pydantic import ValidationError
 
 from appraisal.application import AppraisalApplication
 from appraisal.domain.advisor import Advisor
-from appraisal.domain.county import PROVINCE, County, PeriodClosed, PolicyPublished
+from appraisal.domain.county import (
+    PROVINCE,
+    County,
+    PeriodClosed,
+    PolicyPublished,
+    published_policies,
+)
 from appraisal.domain.ledger import FactLedger
 from appraisal.policy import (
     AdvisorHistory,
@@ -46,7 +51,6 @@ from appraisal.policy import (
     ComplaintResolved,
     PolicyDocument,
     PrcCalendar,
-    PublishedPolicy,
     Voided,
     WorkdayCalendar,
     appraise_years,
@@ -228,25 +232,9 @@ class AppraisalProjector:
     def _policy(self, county_id: str, year: int) -> tuple[str, PolicyDocument]:
         key = (county_id, year)
         if key not in self._policies_cache:
-            published: list[PublishedPolicy] = []
-            for register_id in (county_id, PROVINCE):
-                register = self._registers.get(register_id)
-                for p in register.policies() if register else ():
-                    try:
-                        document = PolicyDocument.model_validate(p.document)
-                    except ValidationError as exc:
-                        log.warning(
-                            "policy %s is not a valid document, ignored: %s", p.policy_id, exc
-                        )
-                        continue
-                    published.append(
-                        PublishedPolicy(
-                            policy_id=p.policy_id,
-                            county_id=p.county_id,
-                            effective_from=p.effective_from,
-                            document=document,
-                        )
-                    )
+            published = published_policies(
+                self._registers.get(county_id), self._registers.get(PROVINCE)
+            )
             self._policies_cache[key] = select_policy(published, county_id, year)
         return self._policies_cache[key]
 
