@@ -7,11 +7,10 @@ screenshot of each page is saved (to docs/screenshots/ with UPDATE_SCREENSHOTS=1
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 import csv
 import io
+import os
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
