@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit integration contracts clean system-deps
+.PHONY: run test lint typecheck unit integration contracts clean system-deps bench
 
 # Debian packages the tests drive: Chromium and a CJK font for the dashboard's
 # browser tests, promtool (package prometheus) to validate the alert rules.
@@ -46,13 +46,17 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy contracts services tests
+	$(BIN)/mypy contracts services tests bench
 
 unit: $(STAMP)
 	$(BIN)/pytest -m unit
 
 integration: $(STAMP)
 	$(BIN)/pytest -m integration
+
+## Benchmarks B0–B5 (issue #8); sizes via ARGS, e.g. make bench ARGS="--events 60000 --villages 200".
+bench: $(STAMP)
+	$(BIN)/python -m bench $(ARGS)
 
 ## Regenerate contracts/schemas and contracts/asyncapi.json from the models.
 contracts: $(STAMP)
