@@ -66,6 +66,7 @@ class AppraisalService:
             on_batch=self._on_batch,
         )
         self._tasks: list[asyncio.Task[None]] = []
+        self._lag_partitions: set[str] = set()
         self.projector_healthy = True
 
     # --- lifecycle -------------------------------------------------------------------
@@ -148,13 +149,9 @@ class AppraisalService:
             consumer: Any = getattr(self.subscriber, "consumer", None)
             if consumer is not None:
                 with contextlib.suppress(Exception):
-                    for tp in consumer.assignment():
-                        high = consumer.highwater(tp)
-                        if high is not None:
-                            position = await consumer.position(tp)
-                            self.metrics.consumer_lag.labels(str(tp.partition)).set(
-                                max(0, high - position)
-                            )
+                    self._lag_partitions = await export_lag(
+                        self.metrics, consumer, self._lag_partitions
+                    )
             await asyncio.sleep(5)
 
     # --- hooks ----------------------------------------------------------------------------
@@ -172,3 +169,22 @@ class AppraisalService:
             m.dead_lettered.labels(code).inc()
         m.batch_size.observe(outcome.recorded + outcome.duplicates + outcome.dead_letters)
         m.apply_seconds.observe(outcome.seconds)
+
+
+async def export_lag(metrics: AppraisalMetrics, consumer: Any, previous: set[str]) -> set[str]:
+    """Set the lag of the partitions this instance owns; drop the ones it lost.
+
+    Returns the partitions now exported, so a rebalance never leaves a stale lag.
+    """
+    owned: set[str] = set()
+    for tp in consumer.assignment():
+        high = consumer.highwater(tp)
+        if high is None:
+            continue
+        position = await consumer.position(tp)
+        owned.add(str(tp.partition))
+        metrics.consumer_lag.labels(str(tp.partition)).set(max(0, high - position))
+    for partition in previous - owned:
+        with contextlib.suppress(KeyError):
+            metrics.consumer_lag.remove(partition)
+    return owned
