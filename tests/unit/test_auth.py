@@ -54,3 +54,14 @@ def test_tokens_in_clear_are_not_accepted_as_configuration() -> None:
         TokenRegistry.from_json(
             json.dumps([{"name": "x", "role": "admin", "counties": "*", "sha256": "b"}])
         )
+
+
+def test_production_mode_refuses_to_start_without_tokens(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from appraisal.service import AppraisalService
+    from appraisal.settings import AppraisalSettings
+
+    settings = AppraisalSettings(mode="production", data_dir=Path(str(tmp_path)), tokens="[]")
+    with pytest.raises(ValueError, match="production mode refuses"):
+        AppraisalService(settings)

@@ -47,6 +47,11 @@ class AppraisalService:
         self.projector = AppraisalProjector(self.app, self.views, self.calendar)
         self.queries = AppraisalQueries(self.app, self.views, self.calendar)
         self.tokens = TokenRegistry.from_json(settings.tokens_json())
+        if settings.mode == "production" and not self.tokens.count:
+            raise ValueError(
+                "no bearer tokens configured (APPRAISAL_TOKENS or APPRAISAL_TOKENS_FILE): "
+                "production mode refuses to start a service nobody may read"
+            )
         self.metrics = AppraisalMetrics()
         self.broker = KafkaBroker(
             settings.kafka_bootstrap,

@@ -16,6 +16,10 @@ class AppraisalSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="APPRAISAL_", extra="ignore")
 
+    mode: Literal["development", "production"] = Field(
+        "development",
+        description="production refuses to start without bearer tokens (nobody could read).",
+    )
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers.")
     input_topic: str = Field(ADVISOR_EVENTS, description="Topic of input events.")
     verdict_topic: str = Field(APPRAISAL_VERDICTS, description="Topic verdicts are published to.")

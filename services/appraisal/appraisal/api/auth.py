@@ -84,6 +84,10 @@ class TokenRegistry:
             raise ValueError("tokens must be a JSON list of {name, role, counties, sha256}")
         return cls([TokenEntry.model_validate(item) for item in raw])
 
+    @property
+    def count(self) -> int:
+        return len(self._entries)
+
     def lookup(self, token: str) -> Principal | None:
         digest = hash_token(token)
         found: TokenEntry | None = None
