@@ -72,6 +72,8 @@ class AppraisalSettings(BaseSettings):
             "POSTGRES_DBNAME": self.postgres_dbname,
             "POSTGRES_SCHEMA": self.postgres_schema,
             "POSTGRES_POOL_SIZE": "5",
+            # Fail fast when PostgreSQL is away: callers retry with backoff anyway.
+            "POSTGRES_CONNECT_TIMEOUT": "5",
             "POSTGRES_MAX_OVERFLOW": "5",
         }
 
