@@ -18,7 +18,7 @@ from typing import Any
 from appraisal.application import AppraisalApplication
 from appraisal.policy import WorkdayCalendar
 from appraisal.projections.projector import PROJECTION_NAME, AppraisalProjector
-from appraisal.projections.store import TABLES, AppraisalViews, open_views
+from appraisal.projections.store import TABLES, AppraisalViews
 
 
 @dataclass
@@ -132,7 +132,6 @@ __all__ = [
     "Verification",
     "export_differences",
     "fresh_views_env",
-    "open_views",
     "replay",
     "verify",
 ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
@@ -191,11 +190,3 @@ def create_app(service: AppraisalService, *, manage_lifecycle: bool = True) -> F
         return Response(generate_latest(service.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
-
-
-def parse_as_of(value: str) -> datetime:
-    """An RFC 3339 time with offset (used by the CLI)."""
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise ValueError("as_of needs a UTC offset")
-    return parsed
