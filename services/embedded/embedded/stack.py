@@ -251,7 +251,7 @@ async def load_demo_county(stack: RunningStack, villages: int, seed: int) -> Non
     client.close()
     print(
         f"Ingest: {summary.accepted} accepted, {summary.duplicate} duplicate, "
-        f"{summary.rejected} rejected (the demo includes deliberately invalid rows)",
+        f"{summary.rejected} rejected",
         flush=True,
     )
     await wait_for_appraisal(stack, summary.accepted)
