@@ -36,8 +36,15 @@ from appraisal.policy import (
 )
 from appraisal.service import AppraisalService
 from embedded.broker import TansuBroker
-from embedded.topics import TopicSpec, ensure_topics
-from tests.integration.test_appraisal_service import COUNTY, TOKENS, Stack, _history, _settings
+from embedded.topics import ensure_topics
+from tests.integration.test_appraisal_service import (
+    COUNTY,
+    TOKENS,
+    Stack,
+    _history,
+    _settings,
+    service_topics,
+)
 from tests.sample_facts import at, fid
 from tests.unit.policy.builders import WeekendCalendar
 from tests.unit.policy.builders import at as beijing
@@ -158,11 +165,7 @@ async def running_county(
     bootstrap = kafka_broker.bootstrap_servers
     await ensure_topics(
         bootstrap,
-        [
-            TopicSpec(topic, 3, ""),
-            TopicSpec(topic + "-verdicts", 1, ""),
-            TopicSpec(topic + "-dlq", 1, ""),
-        ],
+        service_topics(topic),
     )
     settings = _settings(
         {"PERSISTENCE_MODULE": "eventsourcing.sqlite"},

@@ -67,6 +67,15 @@ def _settings(env: dict[str, str], tmp_path: Path, bootstrap: str, topic: str) -
     )
 
 
+def service_topics(topic: str, partitions: int = 3) -> list[TopicSpec]:
+    """The topics one test's appraisal service uses: input, verdicts and DLQ."""
+    return [
+        TopicSpec(topic, partitions, ""),
+        TopicSpec(topic + "-verdicts", 1, ""),
+        TopicSpec(topic + "-dlq", 1, ""),
+    ]
+
+
 class Stack:
     def __init__(self, service: AppraisalService, client: httpx.AsyncClient, topic: str) -> None:
         self.service, self.client, self.topic = service, client, topic
@@ -133,11 +142,7 @@ async def stack(
 ) -> AsyncIterator[Stack]:
     await ensure_topics(
         kafka_bootstrap,
-        [
-            TopicSpec(topic_name, 3, ""),
-            TopicSpec(topic_name + "-verdicts", 1, ""),
-            TopicSpec(topic_name + "-dlq", 1, ""),
-        ],
+        service_topics(topic_name),
     )
     service = AppraisalService(
         _settings(event_store_env, tmp_path, kafka_bootstrap, topic_name), WeekendCalendar()

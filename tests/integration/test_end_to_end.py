@@ -17,7 +17,7 @@ from ingest.auth import hash_key
 from ingest.http import create_app as ingest_app
 from ingest.server import serving
 from ingest.settings import Settings as IngestSettings
-from tests.integration.test_appraisal_service import COUNTY, Stack, _settings
+from tests.integration.test_appraisal_service import COUNTY, Stack, _settings, service_topics
 from tests.unit.policy.builders import HistoryBuilder, WeekendCalendar, serve_year
 from tests.wire import to_inbound
 
@@ -54,12 +54,7 @@ async def test_a_county_year_posted_to_ingest_is_appraised_as_computed_by_hand(
 ) -> None:
     await ensure_topics(
         kafka_bootstrap,
-        [
-            TopicSpec(topic_name, 3, ""),
-            TopicSpec(topic_name + "-verdicts", 1, ""),
-            TopicSpec(topic_name + "-dlq", 1, ""),
-            TopicSpec(topic_name + "-ingest-dlq", 1, ""),
-        ],
+        [*service_topics(topic_name), TopicSpec(topic_name + "-ingest-dlq", 1, "")],
     )
     # Three advisors, 2024, default policy, a weekday-only calendar for the night rule:
     #  A-1 full year:                   30+10+10+10+5+10+15+5 = 95  EXCELLENT  RETAIN

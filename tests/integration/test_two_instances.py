@@ -12,9 +12,9 @@ import pytest
 from psycopg import sql
 
 from appraisal.service import AppraisalService
-from embedded.topics import TopicSpec, ensure_topics
+from embedded.topics import ensure_topics
 from tests.conftest import PostgresServer
-from tests.integration.test_appraisal_service import Stack, _history, _settings
+from tests.integration.test_appraisal_service import Stack, _history, _settings, service_topics
 from tests.unit.policy.builders import WeekendCalendar
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.slow]
@@ -43,8 +43,7 @@ async def test_a_second_instance_takes_over_and_the_result_equals_a_single_insta
 ) -> None:
     await ensure_topics(
         kafka_bootstrap,
-        [TopicSpec(topic_name, 4, ""), TopicSpec(topic_name + "-verdicts", 1, ""),
-         TopicSpec(topic_name + "-dlq", 1, "")],
+        service_topics(topic_name, 4),
     )  # fmt: skip
     advisors = [f"A-{i}" for i in range(8)]
     first_half = [f for a in advisors[:4] for f in _history(a)]
