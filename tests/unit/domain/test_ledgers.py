@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import random
+import uuid
+from dataclasses import replace
+from datetime import timedelta, timezone
 
 import pytest
 
@@ -42,6 +45,26 @@ def test_facts_come_back_in_event_time_order_whatever_the_arrival_order() -> Non
         b.record(fact)
     assert a.facts() == b.facts()
     assert [x.occurred_at for x in a.facts()] == sorted(x.occurred_at for x in facts)
+
+
+def test_facts_order_by_instant_then_id_whatever_the_utc_offsets() -> None:
+    # Same instants written with different offsets, and equal instants with several ids:
+    # the order is (instant, event_id), as if every time were in UTC.
+    base = advisor_facts()
+    zones = [timezone(timedelta(hours=h)) for h in (8, 0, -5, 8, 5)]
+    facts = [
+        replace(
+            fact,
+            event_id=uuid.UUID(int=(i * 7919) % 97),
+            occurred_at=base[i % 3].occurred_at.astimezone(zones[i % len(zones)]),
+        )
+        for i, fact in enumerate(base)
+    ]
+    ledger = Advisor("A-1")
+    for fact in random.Random(3).sample(facts, len(facts)):
+        ledger.record(fact)
+    expected = sorted(facts, key=lambda f: (f.occurred_at, f.event_id.hex))
+    assert list(ledger.facts()) == expected
 
 
 def test_a_re_registered_village_keeps_its_latest_registration() -> None:

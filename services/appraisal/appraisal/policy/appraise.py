@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from appraisal.policy.attribution import AttributedHistory, attribute, attribution_date
+from appraisal.policy.attribution import AttributedHistory, attribute
 from appraisal.policy.calendar import WorkdayCalendar
 from appraisal.policy.document import PolicyDocument
 from appraisal.policy.eligibility import award_exclusions
@@ -136,7 +136,7 @@ def _year_of(fact: Fact, attributed: AttributedHistory) -> int | None:
         return fact.year_month[0]
     if isinstance(fact, Appointment | AssignmentEnded | Voided | ComplaintResolved):
         return None
-    return attribution_date(fact, attributed.zone).year
+    return attributed.date_of(fact).year
 
 
 def _unassigned_ids(
@@ -232,15 +232,19 @@ def appraise_assignment(
     return appraisal
 
 
+def _effective_intervals(attributed: AttributedHistory) -> tuple[OnsiteInterval, ...]:
+    return apply_overlap_rule(onsite_intervals(attributed))
+
+
 def _appraise_year(
     attributed: AttributedHistory,
+    effective: tuple[OnsiteInterval, ...],
     policy_id: str,
     policy: PolicyDocument,
     year: int,
     previous_verdicts: Mapping[str, Verdict],
     calendar: WorkdayCalendar,
 ) -> AdvisorYearAppraisal:
-    effective = apply_overlap_rule(onsite_intervals(attributed))
     first, following = date(year, 1, 1), date(year + 1, 1, 1)
     assignments: list[AssignmentAppraisal] = []
     scores: list[int] = []
@@ -279,7 +283,7 @@ def _appraise_year(
     )
     appointments = sorted(
         attributed.of_type(Appointment),
-        key=lambda a: (a.appointed_on, a.occurred_at, a.event_id),
+        key=lambda a: (a.appointed_on, a.occurred_at, a.event_id.int),
     )
     named = [a for a in appointments if a.appointed_on < following]
     most = attributed.periods.most_villages_at_once(first, following)
@@ -323,7 +327,31 @@ def appraise_advisor_year(
     ``year - 1``; villages missing from it had none.
     """
     attributed = attribute(history, policy.zone)
-    return _appraise_year(attributed, policy_id, policy, year, previous_verdicts, calendar)
+    effective = _effective_intervals(attributed)
+    return _appraise_year(
+        attributed, effective, policy_id, policy, year, previous_verdicts, calendar
+    )
+
+
+class _AttributedByZone:
+    """One attribution and one overlap rule per time zone, shared by every year appraised.
+
+    Both depend only on the history and the zone, never on the year's policy numbers.
+    """
+
+    def __init__(self, history: AdvisorHistory) -> None:
+        self._history = history
+        self._by_zone: dict[str, tuple[AttributedHistory, tuple[OnsiteInterval, ...]]] = {}
+
+    def __call__(
+        self, policy: PolicyDocument
+    ) -> tuple[AttributedHistory, tuple[OnsiteInterval, ...]]:
+        zone_key = policy.service.timezone
+        found = self._by_zone.get(zone_key)
+        if found is None:
+            attributed = attribute(self._history, policy.zone)
+            found = self._by_zone[zone_key] = (attributed, _effective_intervals(attributed))
+        return found
 
 
 def previous_year_verdicts(
@@ -341,13 +369,13 @@ def previous_year_verdicts(
     if not appointed:
         return {}
     verdicts: dict[str, Verdict] = {}
-    cache: dict[str, AttributedHistory] = {}
+    attributed_in = _AttributedByZone(history)
     for earlier in range(min(a.appointed_on.year for a in appointed), year):
         policy_id, policy = policy_for_year(earlier)
-        zone_key = policy.service.timezone
-        if zone_key not in cache:
-            cache[zone_key] = attribute(history, policy.zone)
-        appraisal = _appraise_year(cache[zone_key], policy_id, policy, earlier, verdicts, calendar)
+        attributed, effective = attributed_in(policy)
+        appraisal = _appraise_year(
+            attributed, effective, policy_id, policy, earlier, verdicts, calendar
+        )
         verdicts = {a.village_id: a.verdict for a in appraisal.assignments}
     return verdicts
 
@@ -369,13 +397,13 @@ def appraise_years(
         return ()
     results: list[AdvisorYearAppraisal] = []
     previous: dict[str, Verdict] = {}
-    cache: dict[str, AttributedHistory] = {}
+    attributed_in = _AttributedByZone(history)
     for year in range(min(appointed), through_year + 1):
         policy_id, policy = policy_for_year(year)
-        zone_key = policy.service.timezone
-        if zone_key not in cache:
-            cache[zone_key] = attribute(history, policy.zone)
-        appraisal = _appraise_year(cache[zone_key], policy_id, policy, year, previous, calendar)
+        attributed, effective = attributed_in(policy)
+        appraisal = _appraise_year(
+            attributed, effective, policy_id, policy, year, previous, calendar
+        )
         previous = {a.village_id: a.verdict for a in appraisal.assignments}
         if appraisal.assignments:
             results.append(appraisal)

@@ -7,6 +7,7 @@ with ``policy.published.v1``; ``select_policy`` picks the one in force.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import date, time
 from decimal import Decimal
@@ -49,8 +50,14 @@ Points = Annotated[Decimal, Field(ge=0, le=100)]
 Ratio = Annotated[Decimal, Field(ge=0, le=1)]
 
 
+@functools.lru_cache(maxsize=1024)
 def exact(value: Decimal | int) -> Fraction:
-    """The exact rational value of a policy number (Decimal → Fraction loses nothing)."""
+    """The exact rational value of a policy number (Decimal → Fraction loses nothing).
+
+    Cached: rules convert the same few policy numbers for every assignment-year, and a
+    Fraction is immutable. Equal keys (``Decimal("0.5")``, ``Decimal("0.50")``) have
+    the same exact value, so sharing one result is safe.
+    """
     return Fraction(value)
 
 
@@ -157,6 +164,14 @@ class RequirementRules(_Section):
         default=time(8, 0),
         description="A lecture starting before this local time is a night lecture.",
     )
+
+    @field_validator("night_starts_at", "night_ends_at")
+    @classmethod
+    def _wall_clock(cls, value: time) -> time:
+        # Compared with the local time of day of each lecture: "18:00+08:00" cannot be.
+        if value.tzinfo is not None:
+            raise ValueError("a local time of day without an offset, e.g. 18:00")
+        return value
 
 
 class ScoreWeights(_Section):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from fractions import Fraction
 from typing import TypeVar
 
-from appraisal.policy.attribution import AttributedHistory, DatedFact, attribution_date
+from appraisal.policy.attribution import AttributedHistory, DatedFact
 from appraisal.policy.calendar import WorkdayCalendar
 from appraisal.policy.document import PolicyDocument, exact
 from appraisal.policy.facts import (
@@ -24,7 +23,8 @@ from appraisal.policy.facts import (
     Mediation,
     Rating,
 )
-from appraisal.policy.ledger import MonthLedger, answered_in_time
+from appraisal.policy.ledger import MonthLedger, assignment_offsite_in_time
+from appraisal.policy.quantities import exact_sum
 
 __all__ = [
     "Indicators",
@@ -90,11 +90,7 @@ def _dated_in(
     attributed: AttributedHistory, kind: type[_D], village_id: str, year: int
 ) -> tuple[_D, ...]:
     """Counting facts of one kind attributed to the village and the year."""
-    return tuple(
-        fact
-        for fact in attributed.of_type(kind)
-        if fact.village_id == village_id and attribution_date(fact, attributed.zone).year == year
-    )
+    return attributed.dated_in(kind, village_id, year)
 
 
 def _in_night_window(moment: time, starts: time, ends: time) -> bool:
@@ -127,33 +123,37 @@ def select_ratings(
     (occurred_at, then event_id) count.
     """
     rules = policy.satisfaction
+    allowance = rules.ratings_per_citizen_per_day
+    activity_ids = attributed.activity_ids
+    valid: list[Rating] = []
     invalid: list[Rating] = []
-    by_citizen_day: dict[tuple[str, date], list[Rating]] = {}
-    for rating in _dated_in(attributed, Rating, village_id, year):
-        cites_foreign = (
-            rating.activity_event_id is not None
-            and rating.activity_event_id not in attributed.activity_ids
-        )
-        if cites_foreign or not rules.rating_min <= rating.score <= rules.rating_max:
+    duplicates: list[Rating] = []
+    counted: dict[tuple[str, date], int] = {}
+    # Taken once in (occurred_at, event_id) order, each rating is valid while its citizen
+    # and day have fewer than the allowance before it, and all three lists come out
+    # ordered: one sort instead of one per citizen-day and one per list.
+    for rating in sorted(_dated_in(attributed, Rating, village_id, year), key=_rating_order):
+        cited = rating.activity_event_id
+        if (cited is not None and cited not in activity_ids) or not (
+            rules.rating_min <= rating.score <= rules.rating_max
+        ):
             invalid.append(rating)
             continue
-        key = (rating.citizen_ref, attribution_date(rating, attributed.zone))
-        by_citizen_day.setdefault(key, []).append(rating)
-    valid: list[Rating] = []
-    duplicates: list[Rating] = []
-    for group in by_citizen_day.values():
-        group.sort(key=_rating_order)
-        valid.extend(group[: rules.ratings_per_citizen_per_day])
-        duplicates.extend(group[rules.ratings_per_citizen_per_day :])
-    return RatingSelection(
-        valid=tuple(sorted(valid, key=_rating_order)),
-        invalid=tuple(sorted(invalid, key=_rating_order)),
-        duplicates=tuple(sorted(duplicates, key=_rating_order)),
-    )
+        key = (rating.citizen_ref, attributed.date_of(rating))
+        before = counted.get(key, 0)
+        counted[key] = before + 1
+        (valid if before < allowance else duplicates).append(rating)
+    return RatingSelection(valid=tuple(valid), invalid=tuple(invalid), duplicates=tuple(duplicates))
 
 
-def _rating_order(rating: Rating) -> tuple[datetime, uuid.UUID]:
-    return rating.occurred_at, rating.event_id
+def _rating_order(rating: Rating) -> tuple[datetime, int]:
+    """(occurred_at, event_id) as a cheap sort key: the same order, faster comparisons.
+
+    Aware datetimes with different tzinfo objects (every parsed offset is its own object)
+    compare through utcoffset() calls; in UTC they share one tzinfo and compare directly.
+    A UUID orders by its int.
+    """
+    return rating.occurred_at.astimezone(UTC), rating.event_id.int
 
 
 def bayesian_mean(scores: Iterable[int], policy: PolicyDocument) -> Fraction:
@@ -176,19 +176,19 @@ def substantiated_complaints(attributed: AttributedHistory, village_id: str, yea
     """
     filings: dict[str, ComplaintFiled] = {}
     for filing in sorted(
-        attributed.of_type(ComplaintFiled), key=lambda f: (f.occurred_at, f.event_id)
+        attributed.of_type(ComplaintFiled), key=lambda f: (f.occurred_at, f.event_id.int)
     ):
         filings.setdefault(filing.complaint_id, filing)
     outcome: dict[str, bool] = {}
     for resolution in sorted(
-        attributed.of_type(ComplaintResolved), key=lambda r: (r.occurred_at, r.event_id)
+        attributed.of_type(ComplaintResolved), key=lambda r: (r.occurred_at, r.event_id.int)
     ):
         outcome[resolution.complaint_id] = resolution.substantiated
     return sum(
         1
         for complaint_id, filing in filings.items()
         if filing.village_id == village_id
-        and attribution_date(filing, attributed.zone).year == year
+        and attributed.date_of(filing).year == year
         and outcome.get(complaint_id, False)
     )
 
@@ -213,8 +213,7 @@ def indicators_for(
     zone = attributed.zone
     lectures = _dated_in(attributed, Lecture, village_id, year)
     consultations = _dated_in(attributed, Consultation, village_id, year)
-    offsite = [c for c in consultations if c.channel in policy.credit.channels]
-    in_time = sum(1 for c in offsite if answered_in_time(c, policy))
+    offsite, in_time = assignment_offsite_in_time(attributed, policy, village_id, year)
     inspections = [
         inspection
         for inspection in attributed.of_type(Inspection)
@@ -222,8 +221,8 @@ def indicators_for(
     ]
     scores = [rating.score for rating in ratings.valid]
     mediations = count_activities(attributed, Mediation, village_id, year)
-    onsite_hours = sum((row.onsite_hours for row in ledger), Fraction(0))
-    credit_hours = sum((row.capped_credit_hours for row in ledger), Fraction(0))
+    onsite_hours = exact_sum(row.onsite_hours for row in ledger)
+    credit_hours = exact_sum(row.capped_credit_hours for row in ledger)
     return Indicators(
         months_served=sum(1 for row in ledger if row.served),
         months_compliant=sum(1 for row in ledger if row.compliant),
@@ -238,7 +237,7 @@ def indicators_for(
         documents=count_activities(attributed, DocumentDrafted, village_id, year),
         committee_advice=count_activities(attributed, CommitteeAdvice, village_id, year),
         legal_aid_referrals=count_activities(attributed, LegalAidReferral, village_id, year),
-        responsiveness=Fraction(in_time, len(offsite)) if offsite else Fraction(1),
+        responsiveness=Fraction(len(in_time), offsite) if offsite else Fraction(1),
         ratings=len(scores),
         rating_mean=Fraction(sum(scores), len(scores)) if scores else None,
         satisfaction_bayes=bayesian_mean(scores, policy),
