@@ -165,6 +165,10 @@ def test_replaying_from_zero_with_any_page_size_gives_identical_views(
         replay_views = open_views(_other_views_env(event_store_env, tmp_path))
         _projector(app, replay_views).catch_up(page_size=page_size)
         digests.add(replay_views.digest())
+    for segment_limit in (2, 1_000_000):
+        replay_views = open_views(_other_views_env(event_store_env, tmp_path))
+        _projector(app, replay_views).catch_up_by_segments(limit=segment_limit)
+        digests.add(replay_views.digest())
     assert len(digests) == 1
     versions = views.verdict_versions(COUNTY, 2024, "A-2", "V-A-2")
     # One amendment per outcome-changing event, however the log was paged.

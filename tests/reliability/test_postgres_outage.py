@@ -8,6 +8,7 @@ import time
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 
 from appraisal.positions import PartitionPositions
@@ -33,6 +34,9 @@ from tests.reliability.support import (
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.postgres]
 
 OUTAGE_S = 12.0
+# A probe must get its answer well within a typical probe timeout (Kubernetes: 1 s
+# default, often raised to a few); the service aims at ~1.5 s.
+READY_ANSWER_S = 2.5
 
 
 def _stored_positions(p: StoreProbe, group: str, topic: str, parts: list[int]) -> dict[int, int]:
@@ -113,9 +117,9 @@ def test_postgres_outage_loses_nothing_and_doubles_nothing(
         f"{checks} offset checks; ready {ready_again:.1f}s after restore; "
         f"committed {committed} stored {stored}"
     )
-    # Never "ready" while the store is cut off (it does not answer at all: see the
-    # xfail below for the 503 it should give).
-    assert 200 not in statuses
+    # Never "ready" while the store is cut off, and always a prompt "not ready".
+    assert statuses == [503] * len(statuses), statuses
+    assert max(latencies) < READY_ANSWER_S, latencies
     assert facts_during == facts_at_cut  # nothing could be stored while cut off
     assert facts == total == baseline.facts
     assert digest == baseline.digest
@@ -124,12 +128,6 @@ def test_postgres_outage_loses_nothing_and_doubles_nothing(
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.xfail(
-    strict=True,
-    reason="service bug: during a PostgreSQL outage /readyz still gives no answer within 5 s, "
-    "although ready() now bounds its store probe to 2 s and the pool's connect timeout is 5 s: "
-    "something on the event loop blocks (profile the serve process with py-spy during the cut)",
-)
 def test_readyz_answers_503_promptly_while_postgres_is_cut_off(
     kafka_broker: TansuBroker,
     postgres_server: PostgresServer,
@@ -139,6 +137,7 @@ def test_readyz_answers_503_promptly_while_postgres_is_cut_off(
     topic = f"rel-pgready-{uuid.uuid4().hex[:8]}"
     bootstrap = kafka_broker.bootstrap_servers
     asyncio.run(create_topics(bootstrap, topic))
+    answers: list[tuple[int, float, str]] = []
     with CuttableProxy(postgres_server.host, postgres_server.port) as proxy:
         env = service_env(
             bootstrap,
@@ -160,8 +159,27 @@ def test_readyz_answers_503_promptly_while_postgres_is_cut_off(
             wait_until(lambda: service.readyz() == 200, 60, "readiness")
             proxy.cut()
             time.sleep(1)
-            statuses = [service.readyz(timeout=5) for _ in range(3)]
+            # Probes keep coming during an outage; none may pile up behind another.
+            for _ in range(8):
+                asked = time.monotonic()
+                try:
+                    response = httpx.get(service.url + "/readyz", timeout=5)
+                    status, reason = response.status_code, response.json().get("reason", "")
+                except httpx.HTTPError as exc:
+                    status, reason = -1, repr(exc)
+                answers.append((status, time.monotonic() - asked, reason))
+            proxy.restore()
+            restored_at = time.monotonic()
+            wait_until(lambda: service.readyz() == 200, 60, "readiness after the outage")
+            ready_again = time.monotonic() - restored_at
         finally:
             proxy.restore()
             service.stop()
-    assert statuses == [503, 503, 503]
+    print(
+        f"\nreadyz while cut off: {[(s, round(t, 2)) for s, t, _ in answers]}; "
+        f"reasons {sorted({r for _, _, r in answers})}; ready {ready_again:.1f}s after restore"
+    )
+    assert [status for status, _, _ in answers] == [503] * len(answers)
+    assert max(took for _, took, _ in answers) < READY_ANSWER_S
+    # The store ping's failure, or a health flag (a projector step that failed fast).
+    assert all(reason.startswith(("event store", "projector")) for _, _, reason in answers)

@@ -67,7 +67,7 @@ def replay(
     projector = AppraisalProjector(app, views, calendar)
     if projector.position:
         raise ValueError("replay needs empty views")
-    projector.catch_up(page_size=1000, progress=progress, stop=stop)
+    projector.catch_up_by_segments(progress=progress, stop=stop)
     projector.settle()
     return views.digest()
 

@@ -1,7 +1,8 @@
 """Wiring of the appraisal service: consumer, projector, verdict outbox, HTTP, metrics.
 
-One process runs the Kafka consumer (FastStream), the projector loop and the
-verdict publisher, and serves the HTTP API. Several instances may run in one
+One process runs the Kafka consumer (FastStream) and the verdict publisher and
+serves the HTTP API; the projector runs in a child process (or a thread, see
+`appraisal.projections.runner`) that it starts and restarts. Several instances may run in one
 consumer group: Kafka shares the partitions; the projector's tracking makes a
 step that another instance already committed fail harmlessly and be retried.
 """
@@ -11,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
+import queue
+import threading
 import time
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 
@@ -25,12 +28,17 @@ from appraisal.application import AppraisalApplication
 from appraisal.metrics import AppraisalMetrics
 from appraisal.policy import PrcCalendar, WorkdayCalendar
 from appraisal.projections.projector import AppraisalProjector
+from appraisal.projections.runner import StepReport, pacing_of, project_forever, projector_process
 from appraisal.projections.store import open_views
 from appraisal.queries import AppraisalQueries
+from appraisal.readiness import StorePing
 from appraisal.settings import AppraisalSettings
 from contracts import DeadLetter
 
 log = logging.getLogger(__name__)
+
+# A readiness probe gets its answer within about this (store ping + round trip margin).
+READY_TIMEOUT_S = 1.0
 
 
 class AppraisalService:
@@ -69,10 +77,12 @@ class AppraisalService:
             self._dead_letter,
             max_records=settings.max_records,
             on_batch=self._on_batch,
+            bootstrap=settings.kafka_bootstrap,
         )
         self._tasks: list[asyncio.Task[None]] = []
         self._lag_partitions: set[str] = set()
         self.projector_healthy = True
+        self._store_ping = StorePing(self.views.ping, READY_TIMEOUT_S)
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -89,48 +99,114 @@ class AppraisalService:
                 await task
         self._tasks.clear()
         await self.broker.stop()
+        self._store_ping.close()
         self.app.close()
 
-    async def ready(self) -> bool:
-        """Ready when the broker answers and the read models can be read."""
-        try:
-            await asyncio.to_thread(self.views.max_tracking_id, self.projector.name)
-        except Exception:
-            return False
-        healthy = self.projector_healthy and self.applier.store_healthy
-        return healthy and await self.broker.ping(timeout=2)
+    async def unready_reason(self) -> str | None:
+        """None when ready (store and broker answer, last steps succeeded), else why not.
+
+        Answers within ~1.5 s: the health flags first, then the store ping (its own
+        thread, see `appraisal.readiness`) and the broker ping, together and bounded.
+        """
+        if not self.applier.store_healthy:
+            return "consumer: the last batch could not be stored (retrying)"
+        if not self.projector_healthy:
+            return "projector: the last step failed (retrying)"
+        store, broker_ok = await asyncio.gather(
+            self._store_ping.problem(), self.broker.ping(timeout=READY_TIMEOUT_S + 0.5)
+        )
+        if store is not None:
+            return store
+        return None if broker_ok else "broker: no answer to a metadata request"
 
     # --- loops --------------------------------------------------------------------------
 
     async def _projector_loop(self) -> None:
-        """Project in coalesced steps: re-appraising an advisor is the expensive part, so
-        unless a full page is waiting, let events accumulate for `projector_interval_s`."""
-        backoff = self.settings.projector_idle_s
-        page = 5000
+        """Run the projector (`appraisal.projections.runner`): in a process of its own
+        (restarted if it dies) or in a thread; its step reports become metrics."""
+        if self.settings.projector == "thread":
+            await self._run_projector_thread()
+            return
+        backoff = 1.0
         while True:
-            started = time.perf_counter()
+            started = time.monotonic()
+            code = await self._run_projector_process()
+            self.projector_healthy = False
+            backoff = 1.0 if time.monotonic() - started > 60 else min(backoff * 2, 30)
+            log.error("projector process exited (code %s); restarting in %.0fs", code, backoff)
+            await asyncio.sleep(backoff)
+
+    async def _run_projector_thread(self) -> None:
+        reports: asyncio.Queue[StepReport | None] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+        stop = threading.Event()
+
+        def post(report: StepReport) -> None:
+            loop.call_soon_threadsafe(reports.put_nowait, report)
+
+        def run() -> None:
             try:
-                done = await asyncio.to_thread(self.projector.run_once, page)
-            except IntegrityError:
-                # Another instance committed this step first; pick up from its position.
-                done = 0
-            except Exception:
+                project_forever(self.projector, pacing_of(self.settings), post, stop)
+            finally:
+                with contextlib.suppress(RuntimeError):  # the loop is closed already
+                    loop.call_soon_threadsafe(reports.put_nowait, None)
+
+        worker = asyncio.ensure_future(asyncio.to_thread(run))
+        try:
+            await self._follow(reports)
+        finally:
+            stop.set()
+            await worker
+
+    async def _run_projector_process(self) -> int | None:
+        """Start the projector process, follow its reports until it exits; its exit code."""
+        context = multiprocessing.get_context("spawn")
+        source = context.Queue()
+        process = context.Process(
+            target=projector_process,
+            args=(self.settings, self.calendar, source),
+            name="appraisal-projector",
+            daemon=True,
+        )
+        process.start()
+        reports: asyncio.Queue[StepReport | None] = asyncio.Queue()
+        relay = threading.Thread(
+            target=_relay,
+            args=(source, process, asyncio.get_running_loop(), reports),
+            name="projector-reports",
+            daemon=True,
+        )
+        relay.start()
+        try:
+            await self._follow(reports)
+        finally:
+            if process.is_alive():
+                process.terminate()  # SIGTERM: the step under way finishes first
+            await asyncio.to_thread(process.join, 15)
+            if process.is_alive():
+                process.kill()
+                await asyncio.to_thread(process.join, 5)
+        return process.exitcode
+
+    async def _follow(self, reports: asyncio.Queue[StepReport | None]) -> None:
+        while (report := await reports.get()) is not None:
+            self.metrics.project_seconds.observe(report.seconds)
+            if report.error is not None:
                 self.projector_healthy = False
-                log.exception("projector step failed; retrying in %.1fs", backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 30)
+                continue
+            try:
+                # `position` reads the store too: never on the event loop.
+                position, lag = await asyncio.to_thread(self._projection_progress)
+            except Exception:
+                log.warning("projection position unreadable", exc_info=True)
                 continue
             self.projector_healthy = True
-            backoff = self.settings.projector_idle_s
-            self.metrics.project_seconds.observe(time.perf_counter() - started)
-            self.metrics.projection_position.set(self.projector.position)
-            self.metrics.projection_lag.set(await asyncio.to_thread(self.projector.lag))
-            if done < page:
-                elapsed = time.perf_counter() - started
-                pause = (
-                    self.settings.projector_interval_s if done else self.settings.projector_idle_s
-                )
-                await asyncio.sleep(max(self.settings.projector_idle_s, pause - elapsed))
+            self.metrics.projection_position.set(position)
+            self.metrics.projection_lag.set(lag)
+
+    def _projection_progress(self) -> tuple[int, int]:
+        position = self.projector.position
+        return position, self.projector.lag()
 
     async def _outbox_loop(self) -> None:
         while True:
@@ -174,6 +250,30 @@ class AppraisalService:
             m.dead_lettered.labels(code).inc()
         m.batch_size.observe(outcome.recorded + outcome.duplicates + outcome.dead_letters)
         m.apply_seconds.observe(outcome.seconds)
+
+
+def _relay(
+    source: Any,
+    process: Any,
+    loop: asyncio.AbstractEventLoop,
+    target: asyncio.Queue[StepReport | None],
+) -> None:
+    """Move a projector process's reports onto the event loop; None when it has gone."""
+    while True:
+        try:
+            report = source.get(timeout=1.0)
+        except queue.Empty:
+            if process.is_alive():
+                continue
+            report = None
+        except Exception:  # a report torn by a killed process
+            report = None
+        try:
+            loop.call_soon_threadsafe(target.put_nowait, report)
+        except RuntimeError:  # the loop is closed
+            return
+        if report is None:
+            return
 
 
 async def export_lag(metrics: AppraisalMetrics, consumer: Any, previous: set[str]) -> set[str]:

@@ -47,6 +47,13 @@ class AppraisalSettings(BaseSettings):
     projector_idle_s: float = Field(
         0.2, gt=0, description="How long the projector sleeps when it has caught up."
     )
+    projector: Literal["process", "thread"] = Field(
+        "process",
+        description="Run the projector in a process of its own (a core to itself) or a thread.",
+    )
+    projector_page: int = Field(
+        20_000, ge=1, description="Most notifications one projector step takes."
+    )
     projector_interval_s: float = Field(
         1.0,
         ge=0,

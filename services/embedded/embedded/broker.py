@@ -39,7 +39,7 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Runs in the child before exec: deliver SIGTERM to the broker if we die.
 
     Without this a test run killed with SIGKILL would leave an orphan broker
@@ -124,7 +124,7 @@ class TansuBroker:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
                 # Its own session: a terminal's Ctrl-C reaches us, not the broker, so
                 # the services stop while it is still up and it is stopped last.
                 start_new_session=True,

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import ConsumerRebalanceListener, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 from eventsourcing.persistence import IntegrityError, ProcessRecorder
 from faststream import AckPolicy
@@ -30,17 +31,22 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from appraisal.application import AppraisalApplication, Recordable
-from appraisal.positions import PartitionPositions, decide_resume
+from appraisal.positions import PartitionPositions, Resume, decide_resume, log_seems_shorter
 from appraisal.translate import UntranslatableEvent, to_recordable
 from contracts import (
+    PUBLISHED_MODELS,
     ContractViolationError,
     DeadLetter,
     KafkaPosition,
+    PublishedEnvelope,
     Violation,
     parse_published_event,
 )
 
 log = logging.getLogger(__name__)
+
+_REDACTED = "[redacted]"
+_ENVELOPE_FIELDS = frozenset(PublishedEnvelope.model_fields)
 
 
 @dataclass
@@ -75,20 +81,27 @@ class EventApplier:
             self._epochs[key] = self.positions.epoch(topic, partition)
         return self._epochs[key]
 
-    def resume_offset(
-        self, topic: str, partition: int, committed: int | None, beginning: int, end: int
-    ) -> int:
-        """Where to read the partition from; starts a new epoch if the log was reset."""
+    def stored_position(self, topic: str, partition: int) -> tuple[int, int | None]:
+        """The partition's epoch and the next offset the store recorded in it."""
         epoch = self.positions.epoch(topic, partition)
-        recorded = self.positions.recorded(topic, partition, epoch)
-        resume = decide_resume(recorded, committed, beginning, end)
+        return epoch, self.positions.recorded(topic, partition, epoch)
+
+    def holds(self, record: ConsumerRecord[Any, Any]) -> bool:
+        """Whether the store holds the fact of `record` (False for a poison record)."""
+        good, _ = self.parse([record])
+        if not good:
+            return False
+        item = good[0][1]
+        ledger = (
+            self.app.advisor(item.key) if item.stream == "advisor" else self.app.county(item.key)
+        )
+        return ledger is not None and ledger.knows(item.fact.event_id)
+
+    def resume(self, topic: str, partition: int, epoch: int, resume: Resume) -> int:
+        """Resume the partition as decided, in a new epoch if so; the offset to read next."""
         if resume.new_epoch:
             epoch += 1
             self.positions.start_epoch(topic, partition, epoch)
-            log.warning(
-                "%s[%d]: %s (stored position %s, log %d..%d): epoch %d, re-reading from %d",
-                topic, partition, resume.reason, recorded, beginning, end, epoch, resume.offset,
-            )  # fmt: skip
         self._epochs[(topic, partition)] = epoch
         self._next[(topic, partition)] = resume.offset
         return resume.offset
@@ -149,6 +162,10 @@ class EventApplier:
             counts[kind] = counts.get(kind, 0) + 1
         return outcome
 
+    def known_next_offset(self, topic: str, partition: int) -> int | None:
+        """`next_offset` if known without reading the store (safe on the event loop)."""
+        return self._next.get((topic, partition))
+
     def next_offset(self, topic: str, partition: int) -> int:
         """The first offset not yet stored (records below it were applied before)."""
         key = (topic, partition)
@@ -163,19 +180,61 @@ def _dead_letter(record: ConsumerRecord[Any, Any], reasons: list[Violation]) -> 
         event = json.loads(record.value) if record.value else None
     except (ValueError, UnicodeDecodeError):
         event = None
+    kept, hidden = _without_unknown_values(event) if isinstance(event, dict) else (None, [])
     return DeadLetter(
-        event=event if isinstance(event, dict) else None,
-        reasons=reasons,
+        event=kept,
+        reasons=[_scrubbed(r, hidden) for r in reasons],
         service="appraisal",
         at=datetime.now(UTC),
         origin=KafkaPosition(topic=record.topic, partition=record.partition, offset=record.offset),
     )
 
 
+def _without_unknown_values(event: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The event as kept on the DLQ, and the string values it hides.
+
+    A producer that bypassed ingest may send a raw phone number under any name
+    (`citizen_phone`, an unknown type's payload, even as the type): only fields
+    the published contract knows keep their values. `DeadLetter` drops `citizen`.
+    """
+    type_ = event.get("type")
+    model = PUBLISHED_MODELS.get(type_) if isinstance(type_, str) else None
+    payload_model: Any = model.model_fields["payload"].annotation if model else None
+    payload_fields = frozenset(getattr(payload_model, "model_fields", {}))
+    hidden: list[str] = []
+
+    def hide(value: Any) -> str:
+        if isinstance(value, str):
+            hidden.append(value)
+        elif value is not None and not isinstance(value, dict | list):
+            hidden.append(str(value))
+        return _REDACTED
+
+    kept: dict[str, Any] = {}
+    for key, value in event.items():
+        if key == "type":
+            kept[key] = value if model is not None else hide(value)
+        elif key == "payload" and isinstance(value, dict):
+            kept[key] = {k: v if k in payload_fields else hide(v) for k, v in value.items()}
+        else:
+            kept[key] = value if key in _ENVELOPE_FIELDS else hide(value)
+    return kept, hidden
+
+
+def _scrubbed(reason: Violation, hidden: list[str]) -> Violation:
+    """`reason` without the hidden values (an unknown type's message quotes the type)."""
+    message = reason.message
+    for value in hidden:
+        if len(value) >= 4 and value != _REDACTED:  # short values would garble the text
+            message = message.replace(value, _REDACTED)
+    return reason if message == reason.message else reason.model_copy(update={"message": message})
+
+
 class _SeekToStoredPosition(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, applier: EventApplier, subscriber: Any) -> None:
+    def __init__(self, applier: EventApplier, subscriber: Any, bootstrap: str | None) -> None:
         self.applier = applier
         self.subscriber = subscriber
+        self.bootstrap = bootstrap  # to check a log that seems shorter; None: no check
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         return None
@@ -189,15 +248,59 @@ class _SeekToStoredPosition(ConsumerRebalanceListener):  # type: ignore[misc]
         ends = await consumer.end_offsets(parts)
         for tp in parts:
             committed = await consumer.committed(tp)
-            offset = await asyncio.to_thread(
-                self.applier.resume_offset,
-                tp.topic,
-                tp.partition,
-                committed,
-                beginnings[tp],
-                ends[tp],
+            epoch, recorded = await asyncio.to_thread(
+                self.applier.stored_position, tp.topic, tp.partition
             )
+            beginning, end = beginnings[tp], ends[tp]
+            still_there = False
+            if recorded is not None and log_seems_shorter(recorded, committed, end):
+                still_there = await self._last_record_still_there(tp, recorded - 1)
+            resume = decide_resume(
+                recorded, committed, beginning, end, last_record_still_there=still_there
+            )
+            offset = await asyncio.to_thread(
+                self.applier.resume, tp.topic, tp.partition, epoch, resume
+            )
+            if resume.new_epoch:
+                log.warning(
+                    "%s[%d]: %s (stored position %s, log %d..%d): epoch %d, re-reading from %d",
+                    tp.topic, tp.partition, resume.reason, recorded, beginning, end,
+                    epoch + 1, offset,
+                )  # fmt: skip
+            elif still_there:
+                log.warning(
+                    "%s[%d]: %s: the broker reports end %d, but record %d is there and stored; "
+                    "resuming at %d in epoch %d",
+                    tp.topic, tp.partition, resume.reason, end, offset - 1, offset, epoch,
+                )  # fmt: skip
             consumer.seek(tp, offset)
+
+    async def _last_record_still_there(self, tp: TopicPartition, offset: int) -> bool:
+        """Whether the broker serves a record at `offset` that the store holds."""
+        if self.bootstrap is None:
+            return False
+        record = await fetch_record(self.bootstrap, tp, offset)
+        return record is not None and await asyncio.to_thread(self.applier.holds, record)
+
+
+async def fetch_record(
+    bootstrap: str, tp: TopicPartition, offset: int, timeout_s: float = 2.0
+) -> ConsumerRecord[Any, Any] | None:
+    """The record at `offset`, read outside any group; None if the broker has none there."""
+    probe = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="none"
+    )
+    try:
+        await probe.start()
+        probe.assign([tp])
+        probe.seek(tp, offset)
+        batches = await probe.getmany(tp, timeout_ms=int(timeout_s * 1000), max_records=1)
+    except (KafkaError, OSError) as exc:  # OffsetOutOfRange: before the start, past the end
+        log.info("%s[%d]: no record at %d: %r", tp.topic, tp.partition, offset, exc)
+        return None
+    finally:
+        await probe.stop()
+    return next((r for r in batches.get(tp, []) if r.offset == offset), None)
 
 
 async def _store_until_stored(
@@ -236,9 +339,14 @@ def subscribe(
     *,
     max_records: int = 2000,
     on_batch: Callable[[str, int, PartitionOutcome], None] | None = None,
+    bootstrap: str | None = None,
 ) -> Any:
-    """Register the advisor-events batch subscriber on `broker`."""
-    listener = _SeekToStoredPosition(applier, None)
+    """Register the advisor-events batch subscriber on `broker`.
+
+    `bootstrap` (the broker's address) lets assignment check a log whose reported
+    end is below the stored position before re-reading it in a new epoch.
+    """
+    listener = _SeekToStoredPosition(applier, None, bootstrap)
     subscriber = broker.subscriber(
         topic,
         group_id=group_id,
@@ -258,7 +366,9 @@ def subscribe(
         for record in message.raw_message:
             by_partition.setdefault((record.topic, record.partition), []).append(record)
         for (record_topic, partition), records in sorted(by_partition.items()):
-            start = applier.next_offset(record_topic, partition)
+            start = applier.known_next_offset(record_topic, partition)
+            if start is None:  # not set at assignment (the store was away then)
+                start = await asyncio.to_thread(applier.next_offset, record_topic, partition)
             fresh = [r for r in records if r.offset >= start]
             if not fresh:
                 continue

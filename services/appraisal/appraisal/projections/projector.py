@@ -109,6 +109,22 @@ class _Step:
 
 
 @dataclass(frozen=True, slots=True)
+class _At:
+    """A notification's position, where the notification itself is not held."""
+
+    id: int
+
+
+@dataclass(slots=True)
+class _Touched:
+    """An advisor stream's part of a segment: its versions and their positions."""
+
+    first: int
+    last: int
+    positions: list[int]
+
+
+@dataclass(frozen=True, slots=True)
 class _Cause:
     event_ids: tuple[UUID, ...]
     seq: int
@@ -136,6 +152,7 @@ class AppraisalProjector:
         self._registers: dict[str, County] = {}
         self._county_of_stream: dict[UUID, str] = {}
         self._policies_cache: dict[tuple[str, int], tuple[str, PolicyDocument]] = {}
+        self._closed_cache: dict[str, frozenset[int]] = {}
         self._rebuild_registers()
 
     # --- position ------------------------------------------------------------
@@ -165,6 +182,119 @@ class AppraisalProjector:
             total += done
             if progress:
                 progress(self.position, stop or self.app.recorder.max_notification_id() or 0)
+
+    def catch_up_by_segments(
+        self,
+        limit: int = 1_000_000,
+        progress: Callable[[int, int], None] | None = None,
+        stop: int | None = None,
+    ) -> int:
+        """Like `catch_up`, one segment (up to the next policy or close) per step.
+
+        For replays and long backlogs: every touched advisor is appraised once per
+        segment instead of once per page, with the same result (see `run_segment`).
+        """
+        total = 0
+        while True:
+            done = self.run_segment(limit, stop=stop)
+            if not done:
+                return total
+            total += done
+            if progress:
+                progress(self.position, stop or self.app.recorder.max_notification_id() or 0)
+
+    def run_segment(self, limit: int = 1_000_000, stop: int | None = None, scan: int = 5000) -> int:
+        """Project up to the next published policy or closed year, at most `limit`
+        notifications, then that county change itself (as `run_once` would).
+
+        Only the positions of advisor notifications are held while scanning; each touched
+        advisor's events are then read from its own stream, once. The projection does not
+        depend on how the log is paged, so this equals `run_once` with a page ending where
+        the segment ends, in memory bounded by the advisors touched, not the events.
+        """
+        county_topics = {get_topic(County.Created), get_topic(County.FactRecorded)}
+        touched: dict[UUID, _Touched] = {}
+        county_events: list[tuple[Notification, Any]] = []
+        change: tuple[Notification, Any] | None = None
+        start, last, count = self.position + 1, 0, 0
+        while count < limit and change is None:
+            page = self.app.recorder.select_notifications(
+                start=start, limit=min(scan, limit - count), stop=stop
+            )
+            if not page:
+                break
+            for notification in page:
+                if notification.topic in county_topics:
+                    event = self.app.mapper.to_domain_event(notification)
+                    if isinstance(event, County.FactRecorded) and isinstance(
+                        event.fact, PolicyPublished | PeriodClosed
+                    ):
+                        change = (notification, event)
+                        break
+                    county_events.append((notification, event))
+                else:
+                    stream_id = notification.originator_id
+                    if not isinstance(stream_id, UUID):
+                        stream_id = UUID(stream_id)
+                    part = touched.get(stream_id)
+                    version = notification.originator_version
+                    if part is None:
+                        touched[stream_id] = _Touched(version, version, [notification.id])
+                    else:
+                        part.last = version
+                        part.positions.append(notification.id)
+                last = notification.id
+                count += 1
+            start = page[-1].id + 1
+        if not count and change is None:
+            self.settle()
+            return 0
+        try:
+            if count:
+                self._project_touched(county_events, touched, last)
+            if change is not None:
+                self._project_county_change(*change)
+                count += 1
+        except Exception:
+            self._advisors.clear()
+            self._rebuild_registers()
+            raise
+        self.settle()
+        return count
+
+    def _project_touched(
+        self,
+        county_events: list[tuple[Notification, Any]],
+        touched: dict[UUID, _Touched],
+        position: int,
+    ) -> None:
+        step = _Step()
+        for _, event in county_events:
+            self._county_event(event, step)
+        for stream_id in sorted(touched, key=str):
+            part = touched[stream_id]
+            events = self._stream_events(stream_id, part.first, part.last)
+            self._project_advisor(
+                stream_id, list(zip(map(_At, part.positions), events, strict=True)), step
+            )
+        self.views.write(step.changes(), Tracking(self.name, position))
+
+    def _stream_events(self, stream_id: UUID, first: int, last: int) -> list[Any]:
+        """The stream's events `first`..`last`; the advisor as of `first - 1` is cached."""
+        cached = self._advisors.get(stream_id)
+        if cached is not None and cached.version == first - 1:
+            return list(self.app.events.get(stream_id, gt=first - 1, lte=last))
+        advisor: Any = None
+        events: list[Any] = []
+        event: Any
+        for event in self.app.events.get(stream_id, lte=last):
+            if event.originator_version < first:
+                advisor = event.mutate(advisor)
+            else:
+                events.append(event)
+        if advisor is not None:
+            self._remember(stream_id, advisor)
+        return events
 
     def run_once(self, limit: int = 500, stop: int | None = None) -> int:
         """Project up to `limit` notifications after the tracked position (not past `stop`)."""
@@ -202,6 +332,7 @@ class AppraisalProjector:
         self._registers.clear()
         self._county_of_stream.clear()
         self._policies_cache.clear()
+        self._closed_cache.clear()
         stop = self.position
         if not stop:
             return
@@ -227,6 +358,7 @@ class AppraisalProjector:
         county = self._registers[self._county_of_stream[event.originator_id]]
         event.mutate(county)
         self._policies_cache.clear()
+        self._closed_cache.pop(county.county_id, None)
         return county
 
     def _policy(self, county_id: str, year: int) -> tuple[str, PolicyDocument]:
@@ -238,11 +370,14 @@ class AppraisalProjector:
             self._policies_cache[key] = select_policy(published, county_id, year)
         return self._policies_cache[key]
 
-    def _closed_years(self, county_id: str) -> set[int]:
-        register = self._registers.get(county_id)
-        if register is None:
-            return set()
-        return {f.year for f in register.facts() if isinstance(f, PeriodClosed)}
+    def _closed_years(self, county_id: str) -> frozenset[int]:
+        closed = self._closed_cache.get(county_id)
+        if closed is None:
+            register = self._registers.get(county_id)
+            facts = register.facts() if register is not None else ()
+            closed = frozenset(f.year for f in facts if isinstance(f, PeriodClosed))
+            self._closed_cache[county_id] = closed
+        return closed
 
     # --- steps -------------------------------------------------------------------
 
@@ -253,20 +388,23 @@ class AppraisalProjector:
         by_advisor: dict[UUID, list[tuple[Notification, Any]]] = {}
         for notification, event in segment:
             if isinstance(event, County.Created | County.FactRecorded):
-                county = self._apply_to_register(event)
-                if isinstance(event, County.FactRecorded):
-                    # A village registered: every summary of the county may change.
-                    years = {*self.views.county_year_keys(county.county_id)}
-                    years.add(event.fact.occurred_at.astimezone(LOCAL_ZONE).year)
-                    step.dirty.update((county.county_id, y) for y in years)
+                self._county_event(event, step)
             elif isinstance(event, Advisor.Created | Advisor.FactRecorded):
                 by_advisor.setdefault(event.originator_id, []).append((notification, event))
         for stream_id in sorted(by_advisor, key=str):
             self._project_advisor(stream_id, by_advisor[stream_id], step)
         self.views.write(step.changes(), Tracking(self.name, segment[-1][0].id))
 
+    def _county_event(self, event: Any, step: _Step) -> None:
+        county = self._apply_to_register(event)
+        if isinstance(event, County.FactRecorded):
+            # A village registered: every summary of the county may change.
+            years = {*self.views.county_year_keys(county.county_id)}
+            years.add(event.fact.occurred_at.astimezone(LOCAL_ZONE).year)
+            step.dirty.update((county.county_id, y) for y in years)
+
     def _project_advisor(
-        self, stream_id: UUID, items: list[tuple[Notification, Any]], step: _Step
+        self, stream_id: UUID, items: Sequence[tuple[_At | Notification, Any]], step: _Step
     ) -> None:
         events = [e for _, e in items]
         recorded = [(n, e) for n, e in items if isinstance(e, FactLedger.FactRecorded)]
@@ -293,13 +431,13 @@ class AppraisalProjector:
     def _step_closed_years(
         self,
         stream_id: UUID,
-        items: list[tuple[Notification, Any]],
+        items: Sequence[tuple[_At | Notification, Any]],
         years: dict[UUID, int],
         last_closed: int,
         step: _Step,
     ) -> None:
         base = items[0][1].originator_version - 1
-        advisor = self.app.repository.get(stream_id, version=base) if base else None
+        advisor = self.app.ledger(stream_id, version=base) if base else None
         ordered: list[Any] = list(advisor.facts()) if advisor is not None else []
         keys = [_fact_key(f) for f in ordered]
         for notification, event in items:
@@ -339,7 +477,7 @@ class AppraisalProjector:
             for event in pending:
                 advisor = event.mutate(advisor)
         else:
-            advisor = self.app.repository.get(stream_id, version=version)
+            advisor = self.app.ledger(stream_id, version=version)
         assert isinstance(advisor, Advisor)
         self._remember(stream_id, advisor)
         return advisor
@@ -548,9 +686,9 @@ def _version_row(
     )
 
 
-def _fact_key(fact: Any) -> tuple[Any, str]:
+def _fact_key(fact: Any) -> tuple[Any, int]:
     """The canonical order of facts (as `FactLedger.facts()` sorts them)."""
-    return (fact.occurred_at, fact.event_id.hex)
+    return (fact.occurred_at, fact.event_id.int)
 
 
 def _citing_years(facts: Sequence[Any]) -> dict[UUID, int]:

@@ -20,7 +20,7 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -299,8 +299,18 @@ class AppraisalViews(TrackingRecorder, ABC):
 
     # --- queries -------------------------------------------------------------
 
-    def _select(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    def ping(self, timeout: float) -> None:
+        """One round trip to the views' database, for readiness: no retries, and at
+        most `timeout` spent waiting for a connection (where the backend pools them)."""
         with self._transaction(commit=False) as c:
+            c.execute("SELECT 1")
+
+    def _reader(self) -> AbstractContextManager[Any]:
+        """A cursor for reads that need no transaction of their own (one statement)."""
+        return self._transaction(commit=False)
+
+    def _select(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self._reader() as c:
             c.execute(self._sql(statement), tuple(params))
             return [dict(row) for row in c.fetchall()]
 
@@ -410,6 +420,72 @@ class AppraisalViews(TrackingRecorder, ABC):
         )
         return json.loads(rows[0]["body"]) if rows else None
 
+    # --- bodies as stored, for the read API ------------------------------------
+    # Bodies are canonical JSON text already: the API sends them as they are
+    # instead of parsing and re-encoding them (issue #8, B3).
+
+    def _texts(self, statement: str, params: Sequence[Any]) -> list[str]:
+        with self._reader() as c:
+            c.execute(self._sql(statement), tuple(params))
+            return [row["body"] for row in c.fetchall()]
+
+    def county_assignment_texts(self, county_id: str, year: int) -> list[str]:
+        """`county_assignments` as stored JSON text, in the same order."""
+        return self._texts(
+            f"SELECT body FROM {self._table('assignment_appraisals')} "
+            "WHERE county_id = %s AND year = %s ORDER BY advisor_id, village_id",
+            (county_id, year),
+        )
+
+    def county_assignment_page_texts(
+        self, county_id: str, year: int, offset: int, limit: int
+    ) -> tuple[int, list[str]]:
+        """How many assignments the county-year has, and `limit` of them from `offset`."""
+        total = self._select(
+            f"SELECT COUNT(*) AS total FROM {self._table('assignment_appraisals')} "
+            "WHERE county_id = %s AND year = %s",
+            (county_id, year),
+        )[0]["total"]
+        page = self._texts(
+            f"SELECT body FROM {self._table('assignment_appraisals')} "
+            "WHERE county_id = %s AND year = %s ORDER BY advisor_id, village_id "
+            "LIMIT %s OFFSET %s",
+            (county_id, year, limit, offset),
+        )
+        return int(total), page
+
+    def advisor_assignment_texts(self, advisor_id: str, year: int) -> list[str]:
+        """`advisor_assignments` as stored JSON text, in the same order."""
+        return self._texts(
+            f"SELECT body FROM {self._table('assignment_appraisals')} "
+            "WHERE advisor_id = %s AND year = %s ORDER BY county_id, village_id",
+            (advisor_id, year),
+        )
+
+    def award_shortlist_text(self, county_id: str, year: int, category: str) -> str | None:
+        texts = self._texts(
+            f"SELECT body FROM {self._table('award_shortlists')} "
+            "WHERE county_id = %s AND year = %s AND category = %s",
+            (county_id, year, category),
+        )
+        return texts[0] if texts else None
+
+    def is_dirty(self, county_id: str, year: int) -> bool:
+        """Whether the county-year's summary and shortlists wait to be recomputed."""
+        rows = self._select(
+            f"SELECT 1 AS dirty FROM {self._table('dirty_county_years')} "
+            "WHERE county_id = %s AND year = %s",
+            (county_id, year),
+        )
+        return bool(rows)
+
+    def county_year_text(self, county_id: str, year: int) -> str | None:
+        texts = self._texts(
+            f"SELECT body FROM {self._table('county_years')} WHERE county_id = %s AND year = %s",
+            (county_id, year),
+        )
+        return texts[0] if texts else None
+
     def verdict_versions(
         self, county_id: str, year: int, advisor_id: str, village_id: str
     ) -> list[dict[str, Any]]:
@@ -499,11 +575,26 @@ class PostgresAppraisalViews(PostgresTrackingRecorder, AppraisalViews):
     def _table(self, name: str) -> str:
         return f'"{self.datastore.schema}".{name}'
 
+    def ping(self, timeout: float) -> None:
+        # The library's recorder methods retry ten times, each waiting up to
+        # POSTGRES_CONNECT_TIMEOUT for a pooled connection: ~50 s while PostgreSQL is
+        # away. Ask the pool directly, once.
+        self.datastore.pool.open()
+        with self.datastore.pool.connection(timeout=timeout) as conn:
+            conn.execute("SELECT 1")
+
     def _transaction(self, *, commit: bool) -> AbstractContextManager[Any]:
         return self.datastore.transaction(commit=commit)
 
     def _track(self, cursor: Any, tracking: Tracking) -> None:
         self._insert_tracking(cursor, tracking)
+
+    @contextmanager
+    def _reader(self) -> Iterator[Any]:
+        # The pool's connections are in autocommit mode: one statement is one
+        # snapshot, so reads skip the BEGIN and ROLLBACK round trips of a transaction.
+        with self.datastore.get_connection() as conn, conn.cursor() as cursor:
+            yield cursor
 
 
 def open_views(env: dict[str, str]) -> AppraisalViews:

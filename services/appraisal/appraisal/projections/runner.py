@@ -1,0 +1,139 @@
+"""Running the projector: coalesced steps, in a thread or in a process of its own.
+
+Re-appraising advisors is CPU-bound Python. In a thread it shares one interpreter
+lock with the Kafka consumer and the HTTP API, so on a 2-core machine each slows
+the others; in its own process (the default, `APPRAISAL_PROJECTOR=process`) it has
+a core to itself. Either way the steps are the same `AppraisalProjector.run_once`
+calls with the same tracking, so a step is committed exactly once whichever runs it.
+
+The loop reports every step (`StepReport`) to a callback; the service turns the
+reports into metrics and readiness. A projector process exits with its parent
+(PR_SET_PDEATHSIG, and a parent-pid check between steps).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from eventsourcing.persistence import IntegrityError
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Pacing:
+    """How the loop spaces its steps (from the service settings)."""
+
+    page: int
+    interval_s: float
+    idle_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class StepReport:
+    """One step: notifications projected, its duration, and the error if it failed."""
+
+    done: int
+    seconds: float
+    error: str | None = None
+
+
+class Stop(Protocol):
+    """A threading or multiprocessing Event."""
+
+    def is_set(self) -> bool: ...
+
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
+class Projecting(Protocol):
+    def run_once(self, limit: int = ..., stop: int | None = ...) -> int: ...
+
+
+def project_forever(
+    projector: Projecting,
+    pacing: Pacing,
+    report: Callable[[StepReport], None],
+    stop: Stop,
+    alive: Callable[[], bool] = lambda: True,
+) -> None:
+    """Step until `stop` is set (or `alive()` turns false).
+
+    Re-appraising an advisor is the expensive part, so unless a full page is waiting
+    the loop lets events accumulate for `interval_s`: one step then covers many
+    events of the same advisors. A failed step is retried with doubling backoff.
+    """
+    backoff = pacing.idle_s
+    while not stop.is_set() and alive():
+        started = time.perf_counter()
+        try:
+            done = projector.run_once(pacing.page)
+        except IntegrityError:
+            # Another instance committed this step first; continue from its position.
+            done = 0
+        except Exception as exc:
+            log.exception("projector step failed; retrying in %.1fs", backoff)
+            report(StepReport(0, time.perf_counter() - started, f"{type(exc).__name__}: {exc}"))
+            stop.wait(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_S)
+            continue
+        backoff = pacing.idle_s
+        elapsed = time.perf_counter() - started
+        report(StepReport(done, elapsed))
+        if done < pacing.page:
+            pause = pacing.interval_s if done else pacing.idle_s
+            stop.wait(max(pacing.idle_s, pause - elapsed))
+
+
+def projector_process(settings: Any, calendar: Any, reports: Any) -> None:
+    """The projector process's main: open the store and views, then `project_forever`.
+
+    `reports` is a multiprocessing queue; `None` is put last, on any exit. SIGTERM
+    stops the loop after the step under way (a multiprocessing Event would do too,
+    but a process killed while waiting on one leaves it unusable for the parent).
+    """
+    from appraisal.application import AppraisalApplication
+    from appraisal.projections.projector import AppraisalProjector
+    from appraisal.projections.store import open_views
+    from embedded.broker import die_with_parent
+
+    die_with_parent()
+    parent = os.getppid()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s [projector] %(message)s"
+        )
+    try:
+        env = settings.eventsourcing_env()
+        app = AppraisalApplication(env=env)
+        try:
+            projector = AppraisalProjector(app, open_views(env), calendar)
+            project_forever(
+                projector,
+                pacing_of(settings),
+                reports.put,
+                stop,
+                alive=lambda: os.getppid() == parent,
+            )
+        finally:
+            app.close()
+    finally:
+        reports.put(None)
+
+
+def pacing_of(settings: Any) -> Pacing:
+    return Pacing(settings.projector_page, settings.projector_interval_s, settings.projector_idle_s)
+
+
+__all__ = ["Pacing", "StepReport", "pacing_of", "project_forever", "projector_process"]
