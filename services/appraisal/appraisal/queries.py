@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from appraisal.application import AppraisalApplication
+from appraisal.documents import DocumentCache, JsonDocument
 from appraisal.domain.county import PROVINCE, County, PeriodClosed, published_policies
 from appraisal.policy import (
     AdvisorHistory,
@@ -30,6 +31,7 @@ from appraisal.policy import (
     what_if,
 )
 from appraisal.projections import shapes
+from appraisal.projections.projector import PROJECTION_NAME
 from appraisal.projections.store import AppraisalViews
 
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
@@ -62,11 +64,18 @@ class Registers:
 
 class AppraisalQueries:
     def __init__(
-        self, app: AppraisalApplication, views: AppraisalViews, calendar: WorkdayCalendar
+        self,
+        app: AppraisalApplication,
+        views: AppraisalViews,
+        calendar: WorkdayCalendar,
+        documents: DocumentCache | None = None,
+        projection: str = PROJECTION_NAME,
     ) -> None:
         self.app = app
         self.views = views
         self.calendar = calendar
+        self.documents = documents or DocumentCache()
+        self.projection = projection
 
     # --- helpers -----------------------------------------------------------------
 
@@ -152,6 +161,20 @@ class AppraisalQueries:
             "assignments": assignments,
         }
 
+    def county_appraisals_page(
+        self, county_id: str, year: int, as_of: datetime, offset: int, limit: int
+    ) -> dict[str, Any]:
+        """A page of `county_appraisals` as of then, shaped as the ready pages."""
+        whole = self.county_appraisals(county_id, year, as_of)
+        assignments = whole.pop("assignments")
+        return {
+            **whole,
+            "total": len(assignments),
+            "offset": offset,
+            "limit": limit,
+            "assignments": assignments[offset : offset + limit],
+        }
+
     def advisor_appraisals(
         self, advisor_id: str, year: int, as_of: datetime | None = None
     ) -> dict[str, Any]:
@@ -200,6 +223,96 @@ class AppraisalQueries:
         return shapes.shortlist_body(
             rank_awards(policy, candidates, category), county_id, year, policy_id
         )
+
+    # --- §7.1 as sent: stored JSON text, county-year answers cached per revision ----
+    # The same answers as the methods above (without as_of), assembled from the
+    # stored bodies. A county-year's rows change only with the projection's tracked
+    # position; its summary and shortlists also when it is settled, so those are
+    # cached only while it is not dirty.
+
+    def _position(self) -> int:
+        return self.views.max_tracking_id(self.projection) or 0
+
+    def _settled_revision(self, county_id: str, year: int) -> tuple[int, str] | None:
+        position = self._position()
+        return None if self.views.is_dirty(county_id, year) else (position, "settled")
+
+    def county_appraisals_document(self, county_id: str, year: int) -> JsonDocument:
+        registers = self.registers(county_id)
+        policy_id, _ = registers.policy(year)
+        closed = registers.closed(year)
+
+        def build() -> JsonDocument:
+            assignments = self.views.county_assignment_texts(county_id, year)
+            if not assignments and registers.county is None:
+                raise NotFound(f"no county {county_id}")
+            head = {"county_id": county_id, "year": year, "closed": closed, "policy_id": policy_id}
+            return JsonDocument.assemble(head, "assignments", assignments)
+
+        revision = (self._position(), closed, policy_id)
+        return self.documents.get_or_build(("county", county_id, year), revision, build)
+
+    def county_appraisals_page_document(
+        self, county_id: str, year: int, offset: int, limit: int
+    ) -> JsonDocument:
+        """`limit` assignments of the county list from `offset`, with the total."""
+        registers = self.registers(county_id)
+        policy_id, _ = registers.policy(year)
+        closed = registers.closed(year)
+
+        def build() -> JsonDocument:
+            total, assignments = self.views.county_assignment_page_texts(
+                county_id, year, offset, limit
+            )
+            if not total and registers.county is None:
+                raise NotFound(f"no county {county_id}")
+            head = {
+                "county_id": county_id, "year": year, "closed": closed, "policy_id": policy_id,
+                "total": total, "offset": offset, "limit": limit,
+            }  # fmt: skip
+            return JsonDocument.assemble(head, "assignments", assignments)
+
+        revision = (self._position(), closed, policy_id)
+        key = ("county-page", county_id, year, offset, limit)
+        return self.documents.get_or_build(key, revision, build)
+
+    def advisor_appraisals_document(self, advisor_id: str, year: int) -> JsonDocument:
+        advisor_year = self.views.advisor_year(advisor_id, year)
+        if advisor_year is None:
+            raise NotFound(f"no appraisal of advisor {advisor_id} for {year}")
+        head = {
+            "advisor_id": advisor_id,
+            "year": year,
+            **{
+                name: advisor_year[name]
+                for name in (
+                    "county_id", "name", "score", "eligible_for_awards", "award_exclusions",
+                    "load_flagged",
+                )
+            },
+        }  # fmt: skip
+        assignments = self.views.advisor_assignment_texts(advisor_id, year)
+        return JsonDocument.assemble(head, "assignments", assignments)
+
+    def awards_document(self, county_id: str, year: int, category: AwardCategory) -> JsonDocument:
+        def build() -> JsonDocument:
+            text = self.views.award_shortlist_text(county_id, year, str(category))
+            if text is None:
+                raise NotFound(f"no award shortlist for {county_id} {year}")
+            return JsonDocument.of_text(text)
+
+        revision = self._settled_revision(county_id, year)
+        return self.documents.get_or_build(("awards", county_id, year, category), revision, build)
+
+    def summary_document(self, county_id: str, year: int) -> JsonDocument:
+        def build() -> JsonDocument:
+            text = self.views.county_year_text(county_id, year)
+            if text is None:
+                raise NotFound(f"no summary for {county_id} {year}")
+            return JsonDocument.of_text(text)
+
+        revision = self._settled_revision(county_id, year)
+        return self.documents.get_or_build(("summary", county_id, year), revision, build)
 
     def summary(self, county_id: str, year: int) -> dict[str, Any]:
         summary = self.views.county_year(county_id, year)

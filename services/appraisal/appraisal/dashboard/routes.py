@@ -48,6 +48,7 @@ from appraisal.dashboard.session import (
 from appraisal.policy import AwardCategory
 from appraisal.queries import NotFound
 from appraisal.service import AppraisalService
+from contracts.formats import ID_MAX, ID_PATTERN
 
 HERE = Path(__file__).parent
 STATIC_FILES = {"dashboard.css": "text/css; charset=utf-8"}
@@ -68,7 +69,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 CountyId = Annotated[str, PathParam(pattern=r"^[0-9]{6}$")]
 Year = Annotated[int, PathParam(ge=2000, le=2100)]
-AdvisorId = Annotated[str, PathParam(min_length=1, max_length=128)]
+AdvisorId = Annotated[str, PathParam(min_length=1, max_length=ID_MAX, pattern=ID_PATTERN)]
 
 
 def _environment() -> jinja2.Environment:
@@ -299,9 +300,13 @@ def dashboard_router() -> APIRouter:
         def build(page: Page) -> Response:
             queries = page.service.queries
             county_id = queries.advisor_county(advisor_id)
-            if county_id is None:
+            # Outside the caller's counties looks like unknown (as in the API).
+            if (
+                county_id is None
+                or not page.principal
+                or not page.principal.may_read_county(county_id)
+            ):
                 raise NotFound(advisor_id)
-            page.county_scope(county_id)
             body = queries.advisor_appraisals(advisor_id, year)
             ledgers = {a["village_id"]: a for a in queries.ledger(advisor_id, year)["assignments"]}
             sections = []

@@ -1,0 +1,110 @@
+"""Ready answers of the read API: UTF-8 JSON with an entity tag, and a cache of them.
+
+The read models hold every body as canonical JSON text, so an answer is assembled
+from the stored text without parsing and re-encoding it (issue #8, B3: a county
+list of 3,000 assignments is ~10 MB of JSON). Answers that are the same for every
+caller of a county-year are kept per process under the revision they were built
+from; a request first reads the current revision (one indexed row) and rebuilds
+only when it moved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class JsonDocument:
+    """An answer as sent: the JSON body and its strong entity tag (`ETag`)."""
+
+    body: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, body: bytes) -> JsonDocument:
+        return cls(body, f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"')
+
+    @classmethod
+    def of_text(cls, text: str) -> JsonDocument:
+        return cls.of(text.encode("utf-8"))
+
+    @classmethod
+    def assemble(cls, head: dict[str, Any], field: str, items: Sequence[str]) -> JsonDocument:
+        """The object `head` plus `field`: a JSON array of `items`, each already JSON text."""
+        assert head, "an object with at least one member"
+        assert field not in head
+        opening = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1]
+        return cls.of_text(f"{opening},{json.dumps(field)}:[{','.join(items)}]}}")
+
+    def matches(self, if_none_match: str | None) -> bool:
+        """Whether an `If-None-Match` header names this document (RFC 9110 §13.1.2)."""
+        if not if_none_match:
+            return False
+        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return "*" in tags or self.etag in tags
+
+
+class DocumentCache:
+    """The least recently used documents up to `max_bytes`, each valid for one revision.
+
+    Thread-safe: the API builds answers in worker threads. Concurrent requests for a
+    stale document wait for one build instead of each building it.
+    """
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[Hashable, tuple[Hashable, JsonDocument]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+        self._builds: dict[Hashable, threading.Lock] = {}
+
+    def get(self, key: Hashable, revision: Hashable) -> JsonDocument | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] != revision:
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]
+
+    def put(self, key: Hashable, revision: Hashable, document: JsonDocument) -> None:
+        size = len(document.body)
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._size -= len(old[1].body)
+            if size > self.max_bytes:
+                return
+            self._entries[key] = (revision, document)
+            self._size += size
+            while self._size > self.max_bytes:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self._size -= len(dropped.body)
+
+    def get_or_build(
+        self, key: Hashable, revision: Hashable | None, build: Callable[[], JsonDocument]
+    ) -> JsonDocument:
+        """The document of `key` at `revision`; `None` means: not cacheable now, build it."""
+        if revision is None:
+            return build()
+        found = self.get(key, revision)
+        if found is not None:
+            return found
+        with self._lock:
+            gate = self._builds.setdefault(key, threading.Lock())
+        with gate:
+            found = self.get(key, revision)
+            if found is None:
+                found = build()
+                self.put(key, revision, found)
+            return found
+
+    @property
+    def size(self) -> int:
+        """Bytes of the bodies held."""
+        return self._size
