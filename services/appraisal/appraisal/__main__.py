@@ -58,8 +58,10 @@ def main(argv: list[str] | None = None) -> int:
 
         from appraisal.api.http import create_app
         from appraisal.service import AppraisalService
+        from http_limits import uvicorn_options
 
-        uvicorn.run(create_app(AppraisalService(settings)), host=settings.host, port=settings.port)
+        api = create_app(AppraisalService(settings))
+        uvicorn.run(api, host=settings.host, port=settings.port, **uvicorn_options())
         return 0
 
     from appraisal.application import AppraisalApplication

@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from http import HTTPStatus
 from typing import Annotated, Any, Final
 
 from fastapi import Depends, FastAPI, Request, Security
@@ -23,9 +24,11 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Send
 from starlette.types import Scope as AsgiScope
 
+from http_limits import DEFAULT_LIMITS, BodyLimitError, HttpLimits, RequestBodyGuard
 from ingest import openapi
 from ingest.auth import KeyRing, Scope
 from ingest.bodies import BodyError, RawEvent, split_body
@@ -115,12 +118,13 @@ def create_app(
     publisher: EventPublisher | None = None,
     seen_store: SeenStore | None = None,
     clock: Callable[[], datetime] = utc_now,
+    limits: HttpLimits = DEFAULT_LIMITS,
 ) -> FastAPI:
     """The ingest app; its lifespan connects Kafka and the seen-event store.
 
     Raises :class:`ConfigurationError` for settings production must not run
     with (no HMAC key, no API keys). ``publisher``/``seen_store`` replace the
-    real ones in unit tests.
+    real ones in unit tests; ``limits`` bounds how long a body may take.
     """
     log = logging.getLogger("ingest")
     keyring = KeyRing.from_settings(settings)
@@ -150,6 +154,13 @@ def create_app(
         lifespan=_lifespan(parts),
     )
     app.add_middleware(_RequestMetrics, metrics=metrics)
+    # A backstop for every route (the routes check their own, lower, limits first): also
+    # bounds a chunked multipart upload, which the form parser would otherwise spool whole.
+    app.add_middleware(
+        RequestBodyGuard,
+        max_body_bytes=settings.max_bytes + _FORM_OVERHEAD_BYTES,
+        body_timeout_s=limits.body_timeout_s,
+    )
     _install_error_handlers(app, parts)
     _install_routes(app, parts)
     openapi.install(app)
@@ -203,6 +214,26 @@ def _install_error_handlers(app: FastAPI, parts: Components) -> None:
     @app.exception_handler(BodyError)
     async def body_error(_request: Request, error: BodyError) -> JSONResponse:
         return _error_response(ApiError(error.status, error.code, error.message, limit=error.limit))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, error: HTTPException) -> JSONResponse:
+        # Routing (404, 405) and the form parser (400: too many fields, bad multipart)
+        # refuse in FastAPI's {"detail"} shape; the document promises ours.
+        try:
+            code = HTTPStatus(error.status_code).phrase.lower().replace(" ", "_")
+        except ValueError:
+            code = "http_error"
+        headers = dict(error.headers or {})
+        return _error_response(ApiError(error.status_code, code, error.detail, headers=headers))
+
+    @app.exception_handler(BodyLimitError)
+    async def body_limit(_request: Request, error: BodyLimitError) -> JSONResponse:
+        headers = dict(error.headers or {})
+        return _error_response(
+            ApiError(
+                error.status_code, error.code, error.detail, limit=error.limit, headers=headers
+            )
+        )
 
     @app.exception_handler(LedgerFileError)
     async def ledger_error(_request: Request, error: LedgerFileError) -> JSONResponse:
@@ -269,8 +300,13 @@ async def _read_body(request: Request, max_bytes: int) -> bytes:
 
 
 def _too_large(max_bytes: int) -> ApiError:
+    # Close the connection: the rest of the body is not read, and the client stops sending.
     return ApiError(
-        413, "body_too_large", f"the body may be at most {max_bytes} bytes", limit=max_bytes
+        413,
+        "body_too_large",
+        f"the body may be at most {max_bytes} bytes",
+        limit=max_bytes,
+        headers={"Connection": "close"},
     )
 
 

@@ -442,7 +442,11 @@ def _duty(reader: _RowReader, day: date, village_id: str, identity: str) -> _Pay
             reader.fail(ErrorCode.MISSING_FIELD, START, f"{START} is empty")
         return None
     if ended is None and minutes is not None:
-        ended = started + timedelta(minutes=minutes)
+        try:
+            ended = started + timedelta(minutes=minutes)
+        except OverflowError:  # e.g. 9999999 minutes from 9999-12-31
+            reader.fail(ErrorCode.OUT_OF_RANGE, MINUTES, f"{MINUTES} is too large for {DATE}")
+            return None
     if ended is None:
         if reader.cells.get(END) is None:
             reader.fail(ErrorCode.MISSING_FIELD, END, f"{END} or {MINUTES} is needed")

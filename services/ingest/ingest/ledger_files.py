@@ -6,12 +6,20 @@ full-width brackets, so ``村（社区）`` and ``村(社区)`` are the same col
 numbers are the ones the office sees in Excel (the first line is row 1).
 CSV may be UTF-8 (with or without BOM) or GB18030/GBK, as Excel saves it on a
 Chinese Windows, separated by commas, tabs or semicolons.
+
+A ledger comes from outside, so reading it is bounded: at most ``2 × max_rows +
+20`` non-blank lines and 1,048,576 lines in all (an Excel sheet's), the first 64
+cells of each line, and an XLSX may unpack to at most 32 MiB (a zip bomb is
+refused before anything is inflated). Without these a 10 MiB CSV of blank
+lines, or a 56 KB XLSX with one cell in column XFD, took 8–20 s and ~1 GB of
+memory to read.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -88,6 +96,14 @@ _ALIASES: Final[dict[str, str]] = {
 _HEADING_SEARCH_ROWS: Final = 20
 _TOTAL_ROW_MARKERS: Final = frozenset({"合计", "小计", "总计"})
 _XLSX_MAGIC: Final = b"PK\x03\x04"
+MAX_COLUMNS: Final = 64
+"""Cells after the 64th of a row are not read (a ledger has about 14 columns)."""
+MAX_XLSX_INFLATED_BYTES: Final = 32 * 1024 * 1024
+"""Largest total unpacked size of an XLSX's parts (a 10,000-row ledger unpacks to ~8 MiB)."""
+MAX_LINES: Final = 1_048_576
+"""Most lines of a file, blank ones included: an Excel sheet's row limit."""
+_BLANK: Final[tuple[Cell, ...]] = ()
+"""Largest total unpacked size of an XLSX's parts (a 10,000-row ledger unpacks to ~8 MiB)."""
 
 Cell = str | int | float | bool | date | datetime | time | None
 
@@ -126,14 +142,47 @@ def canonical_heading(text: str) -> str | None:
 def read_ledger(data: bytes, filename: str, max_rows: int) -> LedgerSheet:
     """Read a CSV or XLSX ledger (by extension, else by content)."""
     suffix = Path(filename).suffix.lower()
+    max_lines = 2 * max_rows + _HEADING_SEARCH_ROWS
     if suffix == ".xlsx" or (suffix != ".csv" and data.startswith(_XLSX_MAGIC)):
-        lines = _xlsx_lines(data)
+        lines = _xlsx_lines(data, max_rows, max_lines)
     else:
-        lines = _csv_lines(data)
+        lines = _csv_lines(data, max_rows, max_lines)
     return _sheet(lines, max_rows)
 
 
-def _csv_lines(data: bytes) -> list[list[Cell]]:
+def _bounded(
+    lines: Iterable[Sequence[Cell]], max_rows: int, max_filled: int
+) -> list[Sequence[Cell]]:
+    """The lines cut to :data:`MAX_COLUMNS` cells; refused past ``max_filled`` non-blank lines.
+
+    Blank lines stay (row numbers count them) as one shared empty tuple each.
+    """
+    read: list[Sequence[Cell]] = []
+    filled = 0
+    for line in itertools.islice(lines, MAX_LINES + 1):
+        cells = line[:MAX_COLUMNS]
+        if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+            read.append(_BLANK)
+            continue
+        filled += 1
+        if filled > max_filled:
+            raise LedgerFileError(
+                "too_many_rows",
+                f"at most {max_rows} rows per ledger: this file has more than {max_filled} "
+                "non-blank lines",
+                413,
+            )
+        read.append(cells)
+    if len(read) > MAX_LINES:
+        raise LedgerFileError(
+            "too_many_rows", f"a ledger may have at most {MAX_LINES} lines (Excel's limit)", 413
+        )
+    return read
+
+
+def _csv_lines(
+    data: bytes, max_rows: int = MAX_LINES, max_lines: int = MAX_LINES
+) -> list[Sequence[Cell]]:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
@@ -142,11 +191,11 @@ def _csv_lines(data: bytes) -> list[list[Cell]]:
             continue
     else:  # pragma: no cover - gb18030 decodes any byte string
         raise LedgerFileError("bad_encoding", "the CSV is neither UTF-8 nor GB18030/GBK")
-    parsed: list[list[Cell]] = []
+    parsed: list[Sequence[Cell]] = []
     for delimiter in (",", "\t", ";"):
         try:
             reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-            parsed = [list(row) for row in reader]
+            parsed = _bounded(reader, max_rows, max_lines)
         except csv.Error as error:
             raise LedgerFileError("bad_csv", f"the CSV cannot be read: {error}") from None
         # The delimiter is the one that makes a heading row appear.
@@ -155,21 +204,41 @@ def _csv_lines(data: bytes) -> list[list[Cell]]:
     return parsed
 
 
-def _xlsx_lines(data: bytes) -> list[list[Cell]]:
+def _xlsx_lines(data: bytes, max_rows: int, max_lines: int) -> list[Sequence[Cell]]:
     try:
+        _check_inflated_size(data)
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        try:
+            sheets = [
+                _bounded(ws.iter_rows(values_only=True, max_col=MAX_COLUMNS), max_rows, max_lines)
+                for ws in workbook.worksheets
+            ]
+        finally:
+            workbook.close()
+    except LedgerFileError:
+        raise
+    except Exception as error:
+        # openpyxl parses zip, XML and cell values lazily, so a hostile file can raise
+        # almost anything (BadZipFile, ParseError, KeyError, ValueError, OverflowError…).
         raise LedgerFileError(
             "bad_xlsx", f"the XLSX cannot be read ({type(error).__name__})"
         ) from None
-    try:
-        sheets = [[list(r) for r in ws.iter_rows(values_only=True)] for ws in workbook.worksheets]
-    finally:
-        workbook.close()
     for lines in sheets:
         if _heading_index(lines) is not None:
             return lines
     return sheets[0] if sheets else []
+
+
+def _check_inflated_size(data: bytes) -> None:
+    """Refuse a zip bomb from its directory; zipfile never inflates past a declared size."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        inflated = sum(info.file_size for info in archive.infolist())
+    if inflated > MAX_XLSX_INFLATED_BYTES:
+        raise LedgerFileError(
+            "xlsx_too_large",
+            f"the XLSX unpacks to more than {MAX_XLSX_INFLATED_BYTES // (1024 * 1024)} MiB",
+            413,
+        )
 
 
 def _heading_index(lines: Sequence[Sequence[Cell]]) -> int | None:
@@ -179,7 +248,7 @@ def _heading_index(lines: Sequence[Sequence[Cell]]) -> int | None:
     return None
 
 
-def _sheet(lines: list[list[Cell]], max_rows: int) -> LedgerSheet:
+def _sheet(lines: list[Sequence[Cell]], max_rows: int) -> LedgerSheet:
     heading_at = _heading_index(lines)
     if heading_at is None:
         raise LedgerFileError(
@@ -209,7 +278,7 @@ def _sheet(lines: list[list[Cell]], max_rows: int) -> LedgerSheet:
 
 
 def _data_rows(
-    lines: list[list[Cell]], heading_at: int, columns: dict[int, str]
+    lines: list[Sequence[Cell]], heading_at: int, columns: dict[int, str]
 ) -> Iterable[SheetRow]:
     for offset, line in enumerate(lines[heading_at + 1 :]):
         cells = {

@@ -123,7 +123,7 @@ LEDGER_REQUEST_BODY: Final[dict[str, Any]] = {
                         },
                         "source": {
                             "type": "string",
-                            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
                             "description": "`source` of the events, e.g. `dongchong-sfs-ledger`.",
                         },
                         "county": {

@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator, Iterator
 import uvicorn
 from fastapi import FastAPI
 
+from http_limits import DEFAULT_LIMITS, HttpLimits, uvicorn_options
+
 
 class _EmbeddedServer(uvicorn.Server):
     """A uvicorn server that leaves signal handling to whoever embeds it."""
@@ -19,14 +21,23 @@ class _EmbeddedServer(uvicorn.Server):
 
 
 @contextlib.asynccontextmanager
-async def serving(app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+async def serving(
+    app: FastAPI, host: str = "127.0.0.1", port: int = 0, limits: HttpLimits = DEFAULT_LIMITS
+) -> AsyncIterator[str]:
     """Serve ``app`` on this event loop for the duration of the block; yield its base URL.
 
     ``port=0`` takes a free port. The app's lifespan (Kafka, dedup store) runs
-    inside: the block starts once the app is ready to answer.
+    inside: the block starts once the app is ready to answer. ``limits`` bound slow
+    and oversized requests (docs/reliability.md, "Limits").
     """
     config = uvicorn.Config(
-        app, host=host, port=port, lifespan="on", log_config=None, access_log=False
+        app,
+        host=host,
+        port=port,
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+        **uvicorn_options(limits),
     )
     server = _EmbeddedServer(config)
     task = asyncio.create_task(server.serve())
@@ -45,4 +56,4 @@ async def serving(app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> Async
 
 def run(app: FastAPI, host: str, port: int) -> None:
     """Serve ``app`` in the foreground until SIGINT/SIGTERM (``python -m ingest serve``)."""
-    uvicorn.run(app, host=host, port=port, lifespan="on", proxy_headers=False)
+    uvicorn.run(app, host=host, port=port, lifespan="on", proxy_headers=False, **uvicorn_options())
