@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import platform
 import shutil
 import sys
@@ -24,7 +25,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.stats import current_rss_mb, metric_sum, peak_rss_mb, reset_peak_rss
+from bench.stats import (
+    current_rss_mb,
+    metric_sum,
+    peak_rss_mb,
+    projector_peak_rss_mb,
+    reset_peak_rss,
+)
 
 ALL = ("B0", "B1", "B2", "B3", "B4", "B5")
 COUNTY = "440115"
@@ -32,6 +39,8 @@ YEARS = (2024, 2025)
 FIXED_PER_VILLAGE_YEAR, PER_VOLUME = 55, 0.95
 """The generator yields about ``55 + 0.95 × events_per_village`` events per village-year
 (duty days, lectures and inspections follow the calendar; the rest scale)."""
+COUNTY_PAGE = 100
+"""B3 reads the county list in pages of this many assignments."""
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 TARGETS = {
@@ -141,10 +150,10 @@ class Bench:
     async def worker(self, job: str, spec: dict[str, Any]) -> dict[str, Any]:
         root = ROOT
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.workers", job, json.dumps(spec),
-            cwd=root, stdout=asyncio.subprocess.PIPE,
+            sys.executable, "-m", "bench.workers", job, "-",
+            cwd=root, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         )  # fmt: skip
-        out, _ = await process.communicate()
+        out, _ = await process.communicate(json.dumps(spec).encode())
         if process.returncode != 0:
             raise RuntimeError(f"bench worker {job} failed with exit code {process.returncode}")
         result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
@@ -181,9 +190,7 @@ class Bench:
         from appraisal.api.http import create_app as appraisal_app
         from appraisal.service import AppraisalService
         from embedded.topics import TopicSpec, ensure_topics
-        from ingest.http import create_app as ingest_app
         from ingest.server import serving
-        from ingest.settings import Settings as IngestSettings
 
         run = f"bench-{self.tag}-{store}"
         await ensure_topics(
@@ -198,21 +205,63 @@ class Bench:
         settings = self.settings(store, run)
         service = AppraisalService(settings)
         (self.tmp / run).mkdir(parents=True, exist_ok=True)
-        ingest = IngestSettings(
-            kafka_bootstrap=self.bootstrap,
-            topic=f"{run}-events",
-            dlq_topic=f"{run}-ingest-dlq",
-            idempotent_producer=False,
-            api_keys=self.creds.ingest_keys_json(COUNTY),
-            hmac_key=self.creds.hmac_key,
-            dedup_dsn=str(self.tmp / run / "seen.sqlite"),
-        )
         async with (
             serving(appraisal_app(service)) as appraisal_url,
-            serving(ingest_app(ingest)) as ingest_url,
+            self.ingest(run) as ingest_url,
         ):
             quiet_access_logs()
             yield Running(store, service, settings, appraisal_url, ingest_url)
+
+    @contextlib.asynccontextmanager
+    async def ingest(self, run: str) -> AsyncIterator[str]:
+        """``python -m ingest serve`` in a process of its own, as deployed; its URL."""
+        import httpx
+
+        from embedded.broker import free_port
+
+        port = free_port()
+        env = {
+            **os.environ,
+            "INGEST_KAFKA_BOOTSTRAP": self.bootstrap,
+            "INGEST_TOPIC": f"{run}-events",
+            "INGEST_DLQ_TOPIC": f"{run}-ingest-dlq",
+            "INGEST_IDEMPOTENT_PRODUCER": "false",
+            "INGEST_API_KEYS": self.creds.ingest_keys_json(COUNTY),
+            "INGEST_HMAC_KEY": self.creds.hmac_key,
+            "INGEST_DEDUP_DSN": str(self.tmp / run / "seen.sqlite"),
+            "INGEST_HOST": "127.0.0.1",
+            "INGEST_PORT": str(port),
+            "INGEST_LOG_LEVEL": "WARNING",
+        }
+        log_path = self.tmp / run / "ingest.log"
+        with log_path.open("wb") as log:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "ingest", "serve", env=env, stdout=log, stderr=log
+            )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            async with httpx.AsyncClient(timeout=2) as http:
+                for _ in range(600):
+                    if process.returncode is not None:
+                        break
+                    with contextlib.suppress(httpx.HTTPError):
+                        if (await http.get(url + "/readyz")).status_code == 200:
+                            break
+                    await asyncio.sleep(0.1)
+                else:
+                    raise RuntimeError(f"ingest did not become ready; see {log_path}")
+            if process.returncode is not None:
+                tail = log_path.read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"ingest exited with {process.returncode}:\n{tail}")
+            yield url
+        finally:
+            if process.returncode is None:
+                process.terminate()
+                try:
+                    await asyncio.wait_for(process.wait(), 15)
+                except TimeoutError:
+                    process.kill()
+                    await process.wait()
 
     # --- benchmarks -----------------------------------------------------------------
 
@@ -346,9 +395,14 @@ class Bench:
         self.say(f"B3 ({stack.store}): read API, {self.o.clients} clients for {self.o.seconds:g}s")
         assignments = (await self.county_list(stack, year))["assignments"]
         advisors = sorted({a["advisor_id"] for a in assignments})
+        # The county list in pages of 100, as an interactive client reads it: whole,
+        # at 3,000 assignments it is ~10 MB of JSON per answer (docs/performance.md).
+        pages = range(0, max(1, len(assignments)), COUNTY_PAGE)
         targets = {
             "assignment": [f"/v1/advisors/{a}/appraisals/{year}" for a in advisors],
-            "county_list": [f"/v1/appraisals/{COUNTY}/{year}"],
+            "county_list": [
+                f"/v1/appraisals/{COUNTY}/{year}?offset={o}&limit={COUNTY_PAGE}" for o in pages
+            ],
             "awards": [f"/v1/awards/{COUNTY}/{year}/{c.value}" for c in AwardCategory],
         }
         spec = {
@@ -436,13 +490,16 @@ class Bench:
                         r["B3"] = await self.b3(stack)
                     settings = stack.settings
                     if primary:
+                        service_mb, projector_mb = peak_rss_mb(), projector_peak_rss_mb()
                         r["B4"] = {
                             "store": store,
-                            "peak_rss_mb": peak_rss_mb(),
+                            "peak_rss_mb": service_mb + projector_mb,
+                            "service_process_peak_rss_mb": service_mb,
+                            "projector_process_peak_rss_mb": projector_mb,
                             "rss_at_start_mb": rss_before,
                             "villages": o.villages,
                             "events": r[f"B1_{store}"]["accepted"],
-                            "covers": "ingest + appraisal serving B1"
+                            "covers": "appraisal service (and its projector process) in B1"
                             + (", B5" if "B5" in o.only else "")
                             + (", B3" if "B3" in o.only else ""),
                         }

@@ -20,13 +20,25 @@ def percentiles(values: list[float]) -> dict[str, float]:
     return {"p50": rank(0.50), "p95": rank(0.95), "p99": rank(0.99)}
 
 
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process (VmHWM; ru_maxrss as a fallback), MB."""
+def peak_rss_mb(pid: int | None = None) -> float:
+    """Peak resident set size of this process or `pid` (VmHWM; ru_maxrss as a fallback), MB."""
     with contextlib.suppress(OSError):
-        for line in Path("/proc/self/status").read_text().splitlines():
+        status = Path(f"/proc/{pid or 'self'}/status")
+        for line in status.read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return 0.0 if pid else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def projector_peak_rss_mb() -> float:
+    """Peak RSS of the appraisal service's projector process (0 if it runs as a thread)."""
+    import multiprocessing
+
+    return sum(
+        peak_rss_mb(p.pid)
+        for p in multiprocessing.active_children()
+        if p.name == "appraisal-projector" and p.pid
+    )
 
 
 def current_rss_mb() -> float:
