@@ -4,6 +4,7 @@ per county-year until the projection moves, with ETags; on SQLite and PostgreSQL
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ def _village() -> list[Recordable]:
 
 
 @pytest.fixture
-def service(event_store_env: dict[str, str], tmp_path: Path) -> AppraisalService:
+def service(event_store_env: dict[str, str], tmp_path: Path) -> Iterator[AppraisalService]:
     tokens = json.dumps(
         [{"name": "bureau", "role": "bureau", "counties": [COUNTY], "sha256": hash_token(TOKEN)}]
     )
@@ -62,7 +63,10 @@ def service(event_store_env: dict[str, str], tmp_path: Path) -> AppraisalService
     service = AppraisalService(settings, calendar=WeekendCalendar())
     service.app.record(_village() + _advisor("A-1") + _advisor("A-2", compliant_months=8))
     service.projector.catch_up()
-    return service
+    try:
+        yield service
+    finally:
+        service.close()
 
 
 def test_ready_answers_equal_the_answers_built_from_parsed_rows(service: AppraisalService) -> None:

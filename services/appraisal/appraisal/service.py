@@ -99,7 +99,12 @@ class AppraisalService:
                 await task
         self._tasks.clear()
         await self.broker.stop()
+        self.close()
+
+    def close(self) -> None:
+        """Release the stores' connections (`stop` does; alone, for a service never started)."""
         self._store_ping.close()
+        self.views.close()
         self.app.close()
 
     async def unready_reason(self) -> str | None:

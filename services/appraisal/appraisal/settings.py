@@ -78,10 +78,13 @@ class AppraisalSettings(BaseSettings):
             "POSTGRES_PASSWORD": self.postgres_password,
             "POSTGRES_DBNAME": self.postgres_dbname,
             "POSTGRES_SCHEMA": self.postgres_schema,
-            "POSTGRES_POOL_SIZE": "5",
+            # Each pool (event store, views; again in the projector process) keeps 2
+            # connections open and grows to 10 under load: a service at rest holds
+            # ~6, not 20, so instances and test runs fit PostgreSQL's max_connections.
+            "POSTGRES_POOL_SIZE": "2",
+            "POSTGRES_MAX_OVERFLOW": "8",
             # Fail fast when PostgreSQL is away: callers retry with backoff anyway.
             "POSTGRES_CONNECT_TIMEOUT": "5",
-            "POSTGRES_MAX_OVERFLOW": "5",
         }
 
     def tokens_json(self) -> str:

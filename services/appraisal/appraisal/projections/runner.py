@@ -115,17 +115,22 @@ def projector_process(settings: Any, calendar: Any, reports: Any) -> None:
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s [projector] %(message)s"
         )
     try:
-        env = settings.eventsourcing_env()
+        # One thread works here: one connection per pool, a second for overlap.
+        env = {**settings.eventsourcing_env(), "POSTGRES_POOL_SIZE": "1"}
+        env["POSTGRES_MAX_OVERFLOW"] = "1"
         app = AppraisalApplication(env=env)
         try:
-            projector = AppraisalProjector(app, open_views(env), calendar)
-            project_forever(
-                projector,
-                pacing_of(settings),
-                reports.put,
-                stop,
-                alive=lambda: os.getppid() == parent,
-            )
+            views = open_views(env)
+            try:
+                project_forever(
+                    AppraisalProjector(app, views, calendar),
+                    pacing_of(settings),
+                    reports.put,
+                    stop,
+                    alive=lambda: os.getppid() == parent,
+                )
+            finally:
+                views.close()
         finally:
             app.close()
     finally:

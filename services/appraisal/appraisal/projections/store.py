@@ -299,6 +299,13 @@ class AppraisalViews(TrackingRecorder, ABC):
 
     # --- queries -------------------------------------------------------------
 
+    def close(self) -> None:
+        """Close the views' connections (a pool on PostgreSQL): left open, every
+        service stopped in a process keeps its pool until the process exits."""
+        datastore: Any = getattr(self, "datastore", None)
+        if datastore is not None:
+            datastore.close()
+
     def ping(self, timeout: float) -> None:
         """One round trip to the views' database, for readiness: no retries, and at
         most `timeout` spent waiting for a connection (where the backend pools them)."""
