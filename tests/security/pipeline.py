@@ -154,7 +154,9 @@ def _tokens_json() -> str:
 # --- the data set ---------------------------------------------------------------
 
 
-def _event(type_: str, county: County, source: str, sid: str, **fields: Any) -> dict[str, Any]:
+def county_event(
+    type_: str, county: County, source: str, sid: str, **fields: Any
+) -> dict[str, Any]:
     built = example_event(type_)
     payload = {**built["payload"], **fields.pop("payload", {})}
     if "village_id" in payload:
@@ -170,7 +172,7 @@ def _event(type_: str, county: County, source: str, sid: str, **fields: Any) -> 
     return built
 
 
-def _at(day: date, hour: int, minute: int = 0) -> str:
+def cst(day: date, hour: int, minute: int = 0) -> str:
     return f"{day.isoformat()}T{hour:02d}:{minute:02d}:00+08:00"
 
 
@@ -178,8 +180,10 @@ def county_events(county: County, source: str) -> list[dict[str, Any]]:
     """A served, rated year of one advisor in one village, with citizens' ratings and a
     complaint that carry raw citizen identifiers."""
     events = [
-        _event("village.registered.v1", county, source, "V", payload={"name": county.firm[:1]}),
-        _event(
+        county_event(
+            "village.registered.v1", county, source, "V", payload={"name": county.firm[:1]}
+        ),
+        county_event(
             "advisor.appointed.v1",
             county,
             source,
@@ -190,35 +194,35 @@ def county_events(county: County, source: str) -> list[dict[str, Any]]:
     for month in range(1, 13):
         day = date(YEAR, month, 5)
         events.append(
-            _event(
+            county_event(
                 "activity.onsite_duty.v1",
                 county,
                 source,
                 f"D-{month}",
-                occurred_at=_at(day, 14),
-                payload={"started_at": _at(day, 9), "ended_at": _at(day, 14)},
+                occurred_at=cst(day, 14),
+                payload={"started_at": cst(day, 9), "ended_at": cst(day, 14)},
             )
         )
         lecture_day = date(YEAR, month, 12)
         events.append(
-            _event(
+            county_event(
                 "activity.lecture.v1",
                 county,
                 source,
                 f"L-{month}",
-                occurred_at=_at(lecture_day, 19, 30),
-                payload={"started_at": _at(lecture_day, 19, 30)},
+                occurred_at=cst(lecture_day, 19, 30),
+                payload={"started_at": cst(lecture_day, 19, 30)},
             )
         )
     for n, citizen in enumerate(PLANTED_CITIZENS[county.code]):
         day = date(YEAR, 3 + n, 6)
         events.append(
-            _event(
+            county_event(
                 "rating.submitted.v1",
                 county,
                 source,
                 f"R-{n}",
-                occurred_at=_at(day, 10),
+                occurred_at=cst(day, 10),
                 payload={
                     "citizen": citizen,
                     "comment": county.comment,
@@ -228,7 +232,7 @@ def county_events(county: County, source: str) -> list[dict[str, Any]]:
             )
         )
     events.append(
-        _event(
+        county_event(
             "complaint.filed.v1",
             county,
             source,
@@ -241,7 +245,7 @@ def county_events(county: County, source: str) -> list[dict[str, Any]]:
         )
     )
     events.append(
-        _event(
+        county_event(
             "complaint.resolved.v1",
             county,
             source,
@@ -253,7 +257,7 @@ def county_events(county: County, source: str) -> list[dict[str, Any]]:
 
 
 def closing(county: County, source: str) -> dict[str, Any]:
-    return _event(
+    return county_event(
         "period.closed.v1",
         county,
         source,
@@ -266,10 +270,12 @@ def closing(county: County, source: str) -> dict[str, Any]:
 def rejected_with_citizens(county: County, source: str) -> list[dict[str, Any]]:
     """Events ingest must reject, each carrying a raw citizen id somewhere (→ DLQ)."""
     phone = PLANTED_CITIZENS[county.code][0]
-    out_of_range = _event(
+    out_of_range = county_event(
         "rating.submitted.v1", county, source, "BAD-1", payload={"citizen": phone, "score": 9}
     )
-    misspelt = _event("complaint.filed.v1", county, source, "BAD-2", payload={"citizen": phone})
+    misspelt = county_event(
+        "complaint.filed.v1", county, source, "BAD-2", payload={"citizen": phone}
+    )
     misspelt["payload"]["citizen_phone"] = phone
     unknown = {"type": "citizen.phone.v1", "citizen": phone, "payload": {"phone": phone}}
     return [out_of_range, misspelt, unknown]

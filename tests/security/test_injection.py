@@ -27,7 +27,16 @@ from embedded.topics import TopicSpec, ensure_topics
 from ingest.http import create_app as create_ingest_app
 from ingest.settings import Settings as IngestSettings
 from tests.ingest.test_dedup import postgres_dsn
-from tests.security.pipeline import HMAC_KEY, INGEST_KEYS, YEAR, A, B, Pipeline, _event, bearer
+from tests.security.pipeline import (
+    HMAC_KEY,
+    INGEST_KEYS,
+    YEAR,
+    A,
+    B,
+    Pipeline,
+    bearer,
+    county_event,
+)
 from tests.security.probes import APPRAISAL_ROUTES
 
 pytestmark = pytest.mark.integration
@@ -187,7 +196,7 @@ async def test_injection_strings_in_every_field_sent_to_ingest(
     key = INGEST_KEYS["a-platform"]
     events: list[dict[str, Any]] = []
     for n, value in enumerate(INJECTIONS):
-        base = _event("rating.submitted.v1", A, "a-platform", f"INJ-{n}")
+        base = county_event("rating.submitted.v1", A, "a-platform", f"INJ-{n}")
         base["payload"]["citizen"] = "13800138000"
         for field in ("advisor_id", "source_event_id", "county_id", "source", "type"):
             events.append({**base, field: value})

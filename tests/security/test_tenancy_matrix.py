@@ -36,8 +36,8 @@ from tests.security.pipeline import (
     B,
     County,
     Pipeline,
-    _event,
     bearer,
+    county_event,
     read_all,
     xlsx_text,
 )
@@ -252,7 +252,7 @@ def _attempts(key: str) -> list[tuple[dict[str, Any], bool]]:
     for type_ in EVENT_TYPES:
         for county in COUNTIES:
             for source in (own, "intruder-platform"):
-                built = _event(type_, county, source, f"{key}-{type_}-{source}")
+                built = county_event(type_, county, source, f"{key}-{type_}-{source}")
                 if type_ == "policy.published.v1":
                     built["county_id"] = county.code
                 attempts.append((built, _may_write(key, type_, county.code, source)))

@@ -21,7 +21,7 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence import JSONTranscoder, ProcessRecorder, Tracking, Transcoding
 
-from appraisal.domain.advisor import Advisor
+from appraisal.domain.advisor import Advisor, AdvisorInOtherCounty, other_county
 from appraisal.domain.county import County, CountyFact
 from appraisal.domain.ids import advisor_stream_id, county_stream_id
 from appraisal.domain.ledger import FactLedger
@@ -86,11 +86,23 @@ class Recordable:
 
 
 @dataclass
+class Screening:
+    """`AppraisalApplication.screen`'s answer: items to record, items refused, and
+    the advisors' ledgers it read."""
+
+    kept: list[Recordable]
+    refused: list[tuple[Recordable, AdvisorInOtherCounty]]
+    loaded: dict[UUID, FactLedger]
+
+
+@dataclass
 class RecordOutcome:
-    """What a batch changed: ids newly recorded and ids the store already held."""
+    """What a batch changed: ids newly recorded, ids the store already held, and the
+    items the advisors' ledgers refused (see `AppraisalApplication.screen`)."""
 
     recorded: list[UUID] = field(default_factory=list)
     duplicates: list[UUID] = field(default_factory=list)
+    refused: list[tuple[Recordable, AdvisorInOtherCounty]] = field(default_factory=list)
     touched_advisors: set[str] = field(default_factory=set)
     touched_counties: set[str] = field(default_factory=set)
 
@@ -122,16 +134,21 @@ class AppraisalApplication(Application[UUID]):
     # --- commands ------------------------------------------------------------
 
     def record(
-        self, items: Iterable[Recordable], tracking: Tracking | None = None
+        self,
+        items: Iterable[Recordable],
+        tracking: Tracking | None = None,
+        loaded: dict[UUID, FactLedger] | None = None,
     ) -> RecordOutcome:
         """Record every fact not yet held, and `tracking`, in one transaction.
 
         Facts already recorded (same event id) are reported as duplicates and
-        change nothing. With `tracking`, a position recorded before raises
-        IntegrityError and nothing of the batch is written.
+        change nothing; facts an advisor refuses (another county) are reported as
+        refused and change nothing. With `tracking`, a position recorded before
+        raises IntegrityError and nothing of the batch is written. `loaded`: ledgers
+        just read at their newest version (`screen`), used instead of reading again.
         """
         outcome = RecordOutcome()
-        ledgers: dict[UUID, FactLedger] = {}
+        ledgers: dict[UUID, FactLedger] = dict(loaded or {})
         try:
             self._record_items(items, tracking, ledgers, outcome)
         except BaseException:
@@ -151,7 +168,14 @@ class AppraisalApplication(Application[UUID]):
     ) -> None:
         for item in items:
             ledger = self._ledger_for(item.stream, item.key, ledgers)
-            if ledger.record(item.fact, county_id=item.county_id, recorded_at=item.recorded_at):
+            try:
+                recorded = ledger.record(
+                    item.fact, county_id=item.county_id, recorded_at=item.recorded_at
+                )
+            except AdvisorInOtherCounty as refusal:
+                outcome.refused.append((item, refusal))
+                continue
+            if recorded:
                 outcome.recorded.append(item.fact.event_id)
                 if item.stream == "advisor":
                     outcome.touched_advisors.add(item.key)
@@ -192,6 +216,43 @@ class AppraisalApplication(Application[UUID]):
             snapshots.append(snapshot_class.take(ledger))
         if snapshots:
             self.snapshots.put(snapshots)
+
+    def screen(self, items: Sequence[Recordable]) -> Screening:
+        """Split `items` into those `record` would take and those it would refuse,
+        writing nothing: the consumer dead-letters refusals before it stores the rest.
+
+        Follows `Advisor.record` in order: within the batch the first new event files
+        a new advisor; an event already held is a duplicate, never a refusal. The
+        advisors it loaded can be handed to `record` so they are not read twice.
+        """
+        kept: list[Recordable] = []
+        refused: list[tuple[Recordable, AdvisorInOtherCounty]] = []
+        stored: dict[str, Advisor | None] = {}
+        filed: dict[str, str] = {}
+        batch: set[UUID] = set()
+        for item in items:
+            if item.stream != "advisor":
+                kept.append(item)
+                continue
+            if item.key not in stored:
+                try:
+                    stored[item.key] = self.ledger(advisor_stream_id(item.key))
+                except AggregateNotFoundError:
+                    stored[item.key] = None
+            advisor = stored[item.key]
+            under = filed.get(item.key) or (advisor.county_id if advisor is not None else "")
+            event_id = item.fact.event_id
+            held = event_id in batch or (advisor is not None and advisor.knows(event_id))
+            if not held and other_county(under, item.county_id):
+                refused.append((item, AdvisorInOtherCounty(item.key, under, item.county_id)))
+                continue
+            batch.add(event_id)
+            filed[item.key] = under or item.county_id
+            kept.append(item)
+        loaded: dict[UUID, FactLedger] = {
+            advisor.id: advisor for advisor in stored.values() if advisor is not None
+        }
+        return Screening(kept, refused, loaded)
 
     def _ledger_for(
         self, stream: StreamKind, key: str, loaded: dict[UUID, FactLedger]

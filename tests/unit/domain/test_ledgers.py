@@ -6,10 +6,12 @@ import random
 import uuid
 from dataclasses import replace
 from datetime import timedelta, timezone
+from typing import Any
 
 import pytest
 
-from appraisal.domain.advisor import Advisor
+from appraisal.application import AppraisalApplication, Recordable
+from appraisal.domain.advisor import Advisor, AdvisorInOtherCounty
 from appraisal.domain.county import County, VillageRegistered
 from appraisal.domain.ids import advisor_stream_id, county_stream_id
 from tests.sample_facts import advisor_facts, at, county_facts, fid
@@ -83,10 +85,66 @@ def test_a_re_registered_village_keeps_its_latest_registration() -> None:
     assert not county.is_closed(2025)
 
 
-def test_an_advisor_is_filed_under_the_county_of_its_latest_event() -> None:
+# --- an advisor belongs to one county ---------------------------------------------------
+
+
+def test_an_advisors_first_event_files_it_and_another_countys_event_is_refused() -> None:
+    first, second, third = advisor_facts()[:3]
     advisor = Advisor("A-1")
-    facts = advisor_facts()
-    advisor.record(facts[0], county_id="440115")
+    assert advisor.record(first, county_id="440115") is True
+    version = advisor.version
+    with pytest.raises(AdvisorInOtherCounty) as refused:
+        advisor.record(second, county_id="440113")
+    assert refused.value.code == "advisor_in_other_county"
+    assert "440115" in str(refused.value)
+    assert "440113" in str(refused.value)
+    assert advisor.version == version
+    assert not advisor.knows(second.event_id)
     assert advisor.county_id == "440115"
-    advisor.record(facts[1], county_id="440116")
-    assert advisor.county_id == "440116"
+    # The advisor's own county, and an event that names none, are still taken.
+    assert advisor.record(second, county_id="440115") is True
+    assert advisor.record(third) is True
+    assert advisor.county_id == "440115"
+
+
+def test_a_copy_of_a_held_event_naming_another_county_is_a_duplicate_not_a_refusal() -> None:
+    fact = advisor_facts()[0]
+    advisor = Advisor("A-1")
+    advisor.record(fact, county_id="440115")
+    assert advisor.record(fact, county_id="440113") is False
+
+
+def _item(fact: Any, advisor_id: str, county_id: str) -> Recordable:
+    return Recordable("advisor", advisor_id, fact, county_id)
+
+
+def test_screening_refuses_exactly_what_recording_would_and_reads_each_advisor_once() -> None:
+    app = AppraisalApplication()
+    facts = advisor_facts()
+    app.record([_item(facts[0], "A-1", "440115")])
+    batch = [
+        _item(facts[1], "A-1", "440113"),  # stored in 440115: refused
+        _item(facts[0], "A-1", "440113"),  # held already: a duplicate, not refused
+        _item(facts[2], "A-2", "440113"),  # new advisor: filed under 440113 ...
+        _item(facts[3], "A-2", "440115"),  # ... so this one is refused
+        _item(facts[4], "A-2", "440113"),
+    ]
+    screening = app.screen(batch)
+    assert [(item.key, item.fact) for item, _ in screening.refused] == [
+        ("A-1", facts[1]),
+        ("A-2", facts[3]),
+    ]
+    assert screening.kept == [batch[1], batch[2], batch[4]]
+    assert set(screening.loaded) == {advisor_stream_id("A-1")}  # A-2 is not stored yet
+    # Recording the whole batch refuses the same items and files A-2 under 440113.
+    outcome = app.record(batch)
+    assert [item for item, _ in outcome.refused] == [item for item, _ in screening.refused]
+    assert outcome.recorded == [facts[2].event_id, facts[4].event_id]
+    assert outcome.duplicates == [facts[0].event_id]
+    a1, a2 = app.advisor("A-1"), app.advisor("A-2")
+    assert a1 is not None
+    assert a2 is not None
+    assert (a1.county_id, a2.county_id) == ("440115", "440113")
+    assert not a1.knows(facts[1].event_id)
+    assert not a2.knows(facts[3].event_id)
+    app.close()

@@ -30,7 +30,8 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from appraisal.application import AppraisalApplication, Recordable
+from appraisal.application import AppraisalApplication, Recordable, Screening
+from appraisal.domain.advisor import AdvisorInOtherCounty
 from appraisal.positions import PartitionPositions, Resume, decide_resume, log_seems_shorter
 from appraisal.translate import UntranslatableEvent, to_recordable
 from contracts import (
@@ -59,6 +60,8 @@ class PartitionOutcome:
     duplicate_types: dict[str, int] = field(default_factory=dict)
     dead_letter_codes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # Refused while recording although screening passed them: dead-lettered late.
+    refused: list[tuple[Recordable, AdvisorInOtherCounty]] = field(default_factory=list)
 
 
 DeadLetterSink = Callable[[DeadLetter], Awaitable[None]]
@@ -125,20 +128,35 @@ class EventApplier:
                 )
         return good, dead
 
+    def screen(
+        self, good: Sequence[tuple[ConsumerRecord[Any, Any], Recordable]]
+    ) -> tuple[Screening, list[DeadLetter]]:
+        """What of `good` the ledgers would take, and a dead letter for each refusal
+        (an event naming a county other than its advisor's: `AdvisorInOtherCounty`)."""
+        screening = self.app.screen([item for _, item in good])
+        record_of = {id(item): record for record, item in good}
+        return screening, [
+            _refusal_letter(record_of[id(item)], refusal) for item, refusal in screening.refused
+        ]
+
     def store(
         self,
         topic: str,
         partition: int,
         records: Sequence[ConsumerRecord[Any, Any]],
         items: Sequence[Recordable],
+        loaded: dict[Any, Any] | None = None,
     ) -> PartitionOutcome:
-        """Store the facts of `records` and the partition's next offset in one transaction."""
+        """Store the facts of `records` and the partition's next offset in one transaction.
+
+        `loaded`: the advisors `screen` read for these items (saves reading them again).
+        """
         outcome = PartitionOutcome()
         epoch = self.epoch(topic, partition)
         next_offset = records[-1].offset + 1
         try:
             result = self.app.record(
-                items, self.positions.tracking(topic, partition, epoch, next_offset)
+                items, self.positions.tracking(topic, partition, epoch, next_offset), loaded
             )
         except IntegrityError:
             # Someone stored this position already (a rebalance overlapped us): the
@@ -153,6 +171,7 @@ class EventApplier:
         self.store_healthy = True
         outcome.recorded = len(result.recorded)
         outcome.duplicates = len(result.duplicates)
+        outcome.refused = result.refused
         recorded = set(result.recorded)
         for item in items:
             kind = type(item.fact).__name__
@@ -173,6 +192,11 @@ class EventApplier:
             stored = self.positions.recorded(topic, partition, self.epoch(topic, partition))
             self._next[key] = stored or 0
         return self._next[key]
+
+
+def _refusal_letter(record: ConsumerRecord[Any, Any], refusal: AdvisorInOtherCounty) -> DeadLetter:
+    reason = Violation(code=refusal.code, path="$.county_id", message=str(refusal))
+    return _dead_letter(record, [reason])
 
 
 def _dead_letter(record: ConsumerRecord[Any, Any], reasons: list[Violation]) -> DeadLetter:
@@ -308,18 +332,35 @@ async def _store_until_stored(
     topic: str,
     partition: int,
     records: Sequence[ConsumerRecord[Any, Any]],
-    items: Sequence[Recordable],
+    good: Sequence[tuple[ConsumerRecord[Any, Any], Recordable]],
+    dead_letters: DeadLetterSink,
 ) -> PartitionOutcome:
-    """Store a partition batch, retrying with backoff while the event store is unavailable.
+    """Screen and store a partition batch, retrying with backoff while the event
+    store is unavailable; refusals are dead-lettered before the batch is stored, so a
+    crash after the commit cannot lose their letters.
 
     Skipping a batch would lose it: the consumer's in-memory position is already past
     it, and the next batch's tracking would move the stored position beyond it. So
     the partition waits (lag grows, readiness drops) until the store takes the batch.
     """
     backoff = 0.5
+    screening: Screening | None = None
+    loaded: dict[Any, Any] | None = None
     while True:
         try:
-            return await asyncio.to_thread(applier.store, topic, partition, records, items)
+            if screening is None:
+                screened, refusals = await asyncio.to_thread(applier.screen, good)
+                for letter in refusals:
+                    await dead_letters(letter)
+                screening, loaded = screened, screened.loaded
+            # `loaded` only on the first attempt: a failed attempt may have changed them.
+            attempt, loaded = loaded, None
+            outcome = await asyncio.to_thread(
+                applier.store, topic, partition, records, screening.kept, attempt
+            )
+            outcome.dead_letters += len(screening.refused)
+            outcome.dead_letter_codes += [r.code for _, r in screening.refused]
+            return outcome
         except Exception:
             applier.store_healthy = False
             log.exception(
@@ -377,13 +418,18 @@ def subscribe(
             for letter in dead:
                 await dead_letters(letter)
             outcome = await _store_until_stored(
-                applier, record_topic, partition, fresh, [item for _, item in good]
+                applier, record_topic, partition, fresh, good, dead_letters
             )
+            for item, refusal in outcome.refused:  # only if the store changed under us
+                log.error("%s[%d]: refused after screening: %s", record_topic, partition, refusal)
+                record = next(r for r, i in good if i is item)
+                await dead_letters(_refusal_letter(record, refusal))
             outcome.seconds = time.perf_counter() - started
-            outcome.dead_letters = len(dead)
-            outcome.dead_letter_codes = [
+            outcome.dead_letters += len(dead) + len(outcome.refused)
+            outcome.dead_letter_codes += [
                 letter.reasons[0].code for letter in dead if letter.reasons
             ]
+            outcome.dead_letter_codes += [r.code for _, r in outcome.refused]
             outcome.skipped += len(records) - len(fresh)
             if on_batch:
                 on_batch(record_topic, partition, outcome)
