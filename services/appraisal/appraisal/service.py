@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
 import queue
 import threading
 import time
@@ -169,7 +170,7 @@ class AppraisalService:
         source = context.Queue()
         process = context.Process(
             target=projector_process,
-            args=(self.settings, self.calendar, source),
+            args=(self.settings, self.calendar, source, os.getpid()),
             name="appraisal-projector",
             daemon=True,
         )

@@ -94,7 +94,7 @@ def project_forever(
             stop.wait(max(pacing.idle_s, pause - elapsed))
 
 
-def projector_process(settings: Any, calendar: Any, reports: Any) -> None:
+def projector_process(settings: Any, calendar: Any, reports: Any, parent: int) -> None:
     """The projector process's main: open the store and views, then `project_forever`.
 
     `reports` is a multiprocessing queue; `None` is put last, on any exit. SIGTERM
@@ -106,8 +106,14 @@ def projector_process(settings: Any, calendar: Any, reports: Any) -> None:
     from appraisal.projections.store import open_views
     from embedded.broker import die_with_parent
 
+    # Reports are progress only: exiting must never wait to flush them into a pipe
+    # that a dead service no longer reads.
+    reports.cancel_join_thread()
     die_with_parent()
-    parent = os.getppid()
+    if os.getppid() != parent:
+        # The service died while this process was starting, before the death signal
+        # was armed: nobody would ever stop it (an orphan projecting forever).
+        return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     if not logging.getLogger().handlers:
