@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -51,13 +52,17 @@ def _other_views_env(env: dict[str, str], tmp_path: Any) -> dict[str, str]:
 
 
 @pytest.fixture
-def app(event_store_env: dict[str, str]) -> AppraisalApplication:
-    return AppraisalApplication(env=event_store_env)
+def app(event_store_env: dict[str, str]) -> Iterator[AppraisalApplication]:
+    app = AppraisalApplication(env=event_store_env)
+    yield app
+    app.close()
 
 
 @pytest.fixture
-def views(event_store_env: dict[str, str], tmp_path: Any) -> AppraisalViews:
-    return open_views(_other_views_env(event_store_env, tmp_path))
+def views(event_store_env: dict[str, str], tmp_path: Any) -> Iterator[AppraisalViews]:
+    views = open_views(_other_views_env(event_store_env, tmp_path))
+    yield views
+    views.close()
 
 
 def _projector(app: AppraisalApplication, views: AppraisalViews) -> AppraisalProjector:
@@ -195,6 +200,48 @@ def test_a_restarted_projector_resumes_where_it_stopped(
     [row] = views.advisor_assignments("A-1", 2024)
     assert row["version"] == 1
     assert date.fromisoformat("2024-01-01").year == row["year"]
+
+
+@pytest.mark.parametrize("step", ["run_once", "run_segment"])
+def test_a_projector_follows_steps_another_instance_committed(
+    app: AppraisalApplication,
+    views: AppraisalViews,
+    event_store_env: dict[str, str],
+    tmp_path: Any,
+    step: str,
+) -> None:
+    """Two instances' projectors share the views: each continues from whatever the
+    other committed, county registers included (they are kept in memory)."""
+    village = VillageRegistered(
+        fid("v0"), at(1, month=1), "V-A-1", "东村", "T1", "village", False, ""
+    )
+    app.record(_county(village) + _advisor("A-1"))
+    ours, theirs = _projector(app, views), _projector(app, views)
+    ours.catch_up()
+    # The other instance projects county events and a close that ours has not seen.
+    app.record(
+        _county(
+            VillageRegistered(
+                fid("v1"), at(2, month=1), "V-A-2", "西村", "T1", "village", False, ""
+            ),
+            PeriodClosed(fid("close"), at(5, month=1, year=2025), 2024),
+        )
+        + _advisor("A-2", compliant_months=8)
+    )
+    theirs.catch_up()
+    app.record(
+        _county(
+            VillageRegistered(fid("v2"), at(3, month=1), "V-3", "北村", "T1", "village", False, "")
+        )
+    )
+    getattr(ours, step)()  # before: OriginatorVersionError, the register was behind
+    assert ours.lag() == 0
+    reference = open_views(_other_views_env(event_store_env, tmp_path))
+    try:
+        AppraisalProjector(app, reference, calendar=WeekendCalendar()).catch_up()
+        assert views.digest() == reference.digest()
+    finally:
+        reference.close()
 
 
 def test_a_policy_published_for_a_closed_year_amends_its_verdicts(

@@ -153,7 +153,8 @@ class AppraisalProjector:
         self._county_of_stream: dict[UUID, str] = {}
         self._policies_cache: dict[tuple[str, int], tuple[str, PolicyDocument]] = {}
         self._closed_cache: dict[str, frozenset[int]] = {}
-        self._rebuild_registers()
+        self._registers_at = 0  # the registers are as of this notification
+        self._rebuild_registers(self.position)
 
     # --- position ------------------------------------------------------------
 
@@ -216,7 +217,8 @@ class AppraisalProjector:
         touched: dict[UUID, _Touched] = {}
         county_events: list[tuple[Notification, Any]] = []
         change: tuple[Notification, Any] | None = None
-        start, last, count = self.position + 1, 0, 0
+        start = self._synced_position() + 1
+        last, count = 0, 0
         while count < limit and change is None:
             page = self.app.recorder.select_notifications(
                 start=start, limit=min(scan, limit - count), stop=stop
@@ -255,10 +257,12 @@ class AppraisalProjector:
             if change is not None:
                 self._project_county_change(*change)
                 count += 1
+                last = change[0].id
         except Exception:
             self._advisors.clear()
-            self._rebuild_registers()
+            self._rebuild_registers(self.position)
             raise
+        self._registers_at = last
         self.settle()
         return count
 
@@ -299,7 +303,7 @@ class AppraisalProjector:
     def run_once(self, limit: int = 500, stop: int | None = None) -> int:
         """Project up to `limit` notifications after the tracked position (not past `stop`)."""
         notifications = self.app.recorder.select_notifications(
-            start=self.position + 1, limit=limit, stop=stop
+            start=self._synced_position() + 1, limit=limit, stop=stop
         )
         if not notifications:
             self.settle()
@@ -321,19 +325,34 @@ class AppraisalProjector:
         except Exception:
             # In-memory state may be ahead of the committed position now.
             self._advisors.clear()
-            self._rebuild_registers()
+            self._rebuild_registers(self.position)
             raise
+        self._registers_at = notifications[-1].id
         self.settle()
         return len(notifications)
 
     # --- county registers --------------------------------------------------------
 
-    def _rebuild_registers(self) -> None:
+    def _synced_position(self) -> int:
+        """The committed position, with the county registers brought to it.
+
+        Another instance's projector may have committed steps since this one's last:
+        the registers (kept in memory) must then be rebuilt as of the new position, or
+        the next county event would not follow on from them. Cached advisors need no
+        care: each is used only when its version is the one the step starts from.
+        """
+        position = self.position
+        if position != self._registers_at:
+            log.info("projection moved %d -> %d elsewhere; resyncing", self._registers_at, position)
+            self._rebuild_registers(position)
+        return position
+
+    def _rebuild_registers(self, stop: int) -> None:
         self._registers.clear()
         self._county_of_stream.clear()
         self._policies_cache.clear()
         self._closed_cache.clear()
-        stop = self.position
+        self._registers_at = stop
         if not stop:
             return
         topics = [get_topic(County.Created), get_topic(County.FactRecorded)]
