@@ -71,6 +71,7 @@ class Options:
     keep: bool = False
     out: Path = RESULTS
     quiet: bool = False
+    instances: int = 1
 
     @property
     def events_per_village(self) -> int:
@@ -205,18 +206,32 @@ class Bench:
         settings = self.settings(store, run)
         service = AppraisalService(settings)
         (self.tmp / run).mkdir(parents=True, exist_ok=True)
-        async with (
-            serving(appraisal_app(service)) as appraisal_url,
-            self.ingest(run) as ingest_url,
-        ):
+        async with contextlib.AsyncExitStack() as stack:
+            appraisal_url = await stack.enter_async_context(serving(appraisal_app(service)))
+            ingest_url = await stack.enter_async_context(self.ingest(run))
+            others = [
+                await stack.enter_async_context(self.instance(settings, run, n))
+                for n in range(2, self.o.instances + 1)
+            ]
             quiet_access_logs()
-            yield Running(store, service, settings, appraisal_url, ingest_url)
+            yield Running(store, service, settings, appraisal_url, ingest_url, others)
+
+    @contextlib.asynccontextmanager
+    async def instance(self, settings: Any, run: str, n: int) -> AsyncIterator[str]:
+        """Another appraisal instance, ``python -m appraisal serve`` in the same consumer
+        group and store (as a second replica is deployed); its URL."""
+        from embedded.broker import free_port
+
+        port = free_port()
+        env = {**os.environ, **_appraisal_env(settings), "APPRAISAL_PORT": str(port)}
+        async with self.process(
+            ["-m", "appraisal", "serve"], env, f"http://127.0.0.1:{port}", run, f"appraisal-{n}"
+        ) as url:
+            yield url
 
     @contextlib.asynccontextmanager
     async def ingest(self, run: str) -> AsyncIterator[str]:
         """``python -m ingest serve`` in a process of its own, as deployed; its URL."""
-        import httpx
-
         from embedded.broker import free_port
 
         port = free_port()
@@ -233,12 +248,23 @@ class Bench:
             "INGEST_PORT": str(port),
             "INGEST_LOG_LEVEL": "WARNING",
         }
-        log_path = self.tmp / run / "ingest.log"
+        async with self.process(
+            ["-m", "ingest", "serve"], env, f"http://127.0.0.1:{port}", run, "ingest"
+        ) as url:
+            yield url
+
+    @contextlib.asynccontextmanager
+    async def process(
+        self, args: list[str], env: dict[str, str], url: str, run: str, name: str
+    ) -> AsyncIterator[str]:
+        """A service in a process of its own, until its ``/readyz`` answers 200."""
+        import httpx
+
+        log_path = self.tmp / run / f"{name}.log"
         with log_path.open("wb") as log:
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "ingest", "serve", env=env, stdout=log, stderr=log
+                sys.executable, *args, env=env, stdout=log, stderr=log
             )
-        url = f"http://127.0.0.1:{port}"
         try:
             async with httpx.AsyncClient(timeout=2) as http:
                 for _ in range(600):
@@ -249,10 +275,10 @@ class Bench:
                             break
                     await asyncio.sleep(0.1)
                 else:
-                    raise RuntimeError(f"ingest did not become ready; see {log_path}")
+                    raise RuntimeError(f"{name} did not become ready; see {log_path}")
             if process.returncode is not None:
                 tail = log_path.read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"ingest exited with {process.returncode}:\n{tail}")
+                raise RuntimeError(f"{name} exited with {process.returncode}:\n{tail}")
             yield url
         finally:
             if process.returncode is None:
@@ -297,6 +323,7 @@ class Bench:
         seconds = time.perf_counter() - started
         return {
             "store": stack.store,
+            "instances": 1 + len(stack.others),
             "events_posted": posted["events"],
             "accepted": posted["accepted"],
             "duplicate_at_ingest": posted["duplicate"],
@@ -310,23 +337,28 @@ class Bench:
 
     async def current(self, stack: Running, accepted: int, limit_s: float = 24 * 3600) -> float:
         """Wait until every accepted event is recorded and projected; when recorded."""
+        import httpx
         from prometheus_client import generate_latest
 
         service = stack.service
         recorded_at = 0.0
         deadline = time.monotonic() + limit_s
-        while time.monotonic() < deadline:
-            text = generate_latest(service.metrics.registry).decode()
-            read = metric_sum(text, "appraisal_events_applied_total") + metric_sum(
-                text, "appraisal_events_duplicate_total"
-            )
-            if read >= accepted:
-                recorded_at = recorded_at or time.perf_counter()
-                lag = await asyncio.to_thread(service.projector.lag)
-                dirty = await asyncio.to_thread(service.views.dirty_county_years)
-                if service.projector.position > 0 and lag == 0 and not dirty:
-                    return recorded_at
-            await asyncio.sleep(0.1)
+        async with httpx.AsyncClient(timeout=10) as http:
+            while time.monotonic() < deadline:
+                texts = [generate_latest(service.metrics.registry).decode()]
+                texts += [(await http.get(url + "/metrics")).text for url in stack.others]
+                read = sum(
+                    metric_sum(text, "appraisal_events_applied_total")
+                    + metric_sum(text, "appraisal_events_duplicate_total")
+                    for text in texts
+                )
+                if read >= accepted:
+                    recorded_at = recorded_at or time.perf_counter()
+                    lag = await asyncio.to_thread(service.projector.lag)
+                    dirty = await asyncio.to_thread(service.views.dirty_county_years)
+                    if service.projector.position > 0 and lag == 0 and not dirty:
+                        return recorded_at
+                await asyncio.sleep(0.1)
         raise TimeoutError("the appraisal service did not catch up")
 
     async def county_list(self, stack: Running, year: int) -> dict[str, Any]:
@@ -352,11 +384,17 @@ class Bench:
         self.say(f"B5 ({stack.store}): period.closed.v1 {COUNTY}/{year} → verdicts published")
         expected = len((await self.county_list(stack, year))["assignments"])
 
-        def published() -> float:
-            text = generate_latest(stack.service.metrics.registry).decode()
-            return metric_sum(text, "appraisal_verdicts_published_total", f'county_id="{COUNTY}"')
+        async def published() -> float:
+            # Any instance's outbox may publish them: sum over all.
+            texts = [generate_latest(stack.service.metrics.registry).decode()]
+            async with httpx.AsyncClient(timeout=10) as http:
+                texts += [(await http.get(url + "/metrics")).text for url in stack.others]
+            return sum(
+                metric_sum(t, "appraisal_verdicts_published_total", f'county_id="{COUNTY}"')
+                for t in texts
+            )
 
-        before = published()
+        before = await published()
         close = {
             "type": "period.closed.v1",
             "source": f"{COUNTY}-bureau",
@@ -375,7 +413,7 @@ class Bench:
             )
             response.raise_for_status()
         accepted_at = time.perf_counter() - started
-        while published() - before < expected:
+        while await published() - before < expected:
             if time.perf_counter() - started > 3600:
                 raise TimeoutError("verdicts were not published within an hour")
             await asyncio.sleep(0.02)
@@ -383,7 +421,7 @@ class Bench:
         return {
             "store": stack.store,
             "assignments": expected,
-            "verdicts_published": int(published() - before),
+            "verdicts_published": int(await published() - before),
             "ingest_accept_seconds": accepted_at,
             "seconds": seconds,
         }
@@ -522,6 +560,19 @@ class Running:
     settings: Any
     appraisal_url: str
     ingest_url: str
+    others: list[str] = field(default_factory=list)
+    """URLs of the other appraisal instances (``--instances``), each its own process."""
+
+
+def _appraisal_env(settings: Any) -> dict[str, str]:
+    """``settings`` as the APPRAISAL_* variables ``python -m appraisal serve`` reads."""
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        env[f"APPRAISAL_{name.upper()}"] = text
+    return env
 
 
 def quiet_access_logs() -> None:
@@ -622,6 +673,10 @@ def parse(argv: list[str] | None) -> Options:
     p.add_argument("--keep", action="store_true", help="keep the schemas and temporary files")
     p.add_argument("--out", type=Path, default=d.out, help="JSON results file")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument(
+        "--instances", type=int, default=d.instances,
+        help="appraisal instances in one consumer group (the others as processes)",
+    )  # fmt: skip
     a = p.parse_args(argv)
     only = tuple(x.strip().upper() for x in a.only.split(",") if x.strip())
     unknown = set(only) - set(ALL)
@@ -630,6 +685,8 @@ def parse(argv: list[str] | None) -> Options:
     stores = tuple(x.strip() for x in a.stores.split(",") if x.strip())
     if not stores or set(stores) - {"postgres", "sqlite"}:
         p.error("--stores takes postgres and/or sqlite")
+    if a.instances < 1:
+        p.error("--instances must be ≥ 1")
     if a.villages < 30:
         p.error("--villages must be ≥ 30")
     return Options(
@@ -637,7 +694,7 @@ def parse(argv: list[str] | None) -> Options:
         only=only, stores=stores, batch_size=a.batch_size, seed=a.seed,
         pg_host=a.pg_host, pg_port=a.pg_port, pg_user=a.pg_user,
         pg_password=a.pg_password, pg_dbname=a.pg_dbname, keep=a.keep, out=a.out,
-        quiet=a.quiet,
+        quiet=a.quiet, instances=a.instances,
     )  # fmt: skip
 
 

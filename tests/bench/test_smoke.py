@@ -28,7 +28,14 @@ async def test_every_benchmark_runs_on_a_small_county(tmp_path: Path) -> None:
     _postgres_or_skip()
     out = tmp_path / "latest.json"
     options = Options(
-        events=2_500, villages=30, clients=4, seconds=2, stores=("postgres",), quiet=True, out=out
+        events=2_500,
+        villages=30,
+        clients=4,
+        seconds=2,
+        stores=("postgres",),
+        quiet=True,
+        out=out,
+        instances=2,  # the second instance as a process, as in the scaling runs
     )
     report = await run(options)
     write(report, out)
@@ -36,6 +43,7 @@ async def test_every_benchmark_runs_on_a_small_county(tmp_path: Path) -> None:
     saved = json.loads(out.read_text(encoding="utf-8"))
     assert set(saved["results"]) == {"B0", "B1_postgres", "B2", "B3", "B4", "B5"}
     assert saved["results"]["B1_postgres"]["accepted"] > 1_000
+    assert saved["results"]["B1_postgres"]["instances"] == 2
     assert saved["results"]["B2"]["events"] >= saved["results"]["B1_postgres"]["accepted"]
     assert saved["results"]["B3"]["requests"] > 0
     assert saved["results"]["B5"]["verdicts_published"] >= saved["results"]["B5"]["assignments"]
