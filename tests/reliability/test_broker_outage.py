@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import subprocess
 import sys
 import time
@@ -20,12 +18,14 @@ import pytest
 from contracts import derive_event_id
 from embedded.broker import TansuBroker
 from embedded.synth import CountyConfig, generate
-from ingest.auth import hash_key
 from tests.reliability.support import (
+    INGEST_API_KEY,
     REPO,
     SEED,
+    IngestProcess,
     ServiceProcess,
     create_topics,
+    ingest_env,
     new_port,
     probe,
     service_env,
@@ -35,65 +35,26 @@ from tests.reliability.support import (
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-API_KEY = "reliability-ingest-key-0001"
 OUTAGE_S = 12.0
 EVENTS = 6000
 
 
-def _ingest(
-    bootstrap: str, topic: str, tmp: Path, county: str
-) -> tuple[subprocess.Popen[bytes], str]:
-    port = new_port()
-    keys = {
-        "keys": [
-            {
-                "name": "township",
-                "sha256": hash_key(API_KEY),
-                "event_types": ["*"],
-                "counties": [county],
-                "sources": ["*"],
-            }
-        ]
-    }
-    env = {
-        **os.environ,
-        "INGEST_KAFKA_BOOTSTRAP": bootstrap,
-        "INGEST_TOPIC": topic,
-        "INGEST_DLQ_TOPIC": topic + "-ingest-dlq",
-        "INGEST_IDEMPOTENT_PRODUCER": "false",
-        "INGEST_API_KEYS": json.dumps(keys),
-        "INGEST_HMAC_KEY": "h" * 40,
-        "INGEST_DEDUP_DSN": str(tmp / "seen.sqlite"),
-        "INGEST_PORT": str(port),
-        "INGEST_PUBLISH_TIMEOUT_S": "3",
-        "INGEST_READINESS_CACHE_S": "0.5",
-    }
-    with open(tmp / "ingest.log", "ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ingest", "serve"],
-            env=env,
-            cwd=REPO,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(url + "/readyz", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_until(up, 60, "ingest to be ready", every=0.2)
-    return process, url
+def _ingest(bootstrap: str, topic: str, tmp: Path, county: str) -> IngestProcess:
+    env = ingest_env(
+        bootstrap, topic, str(tmp / "seen.sqlite"), new_port(), county,
+        publish_timeout_s="3", readiness_cache_s="0.5",
+    )  # fmt: skip
+    ingest = IngestProcess(env, tmp / "ingest.log")
+    ingest.start()
+    ingest.wait_ready()
+    return ingest
 
 
 def _post(url: str, events: list[dict[str, Any]], timeout: float = 60) -> httpx.Response:
     return httpx.post(
         url + "/v1/events",
         json=events,
-        headers={"Authorization": f"Bearer {API_KEY}"},
+        headers={"Authorization": f"Bearer {INGEST_API_KEY}"},
         timeout=timeout,
     )
 
@@ -112,7 +73,8 @@ def test_a_frozen_broker_gets_503s_and_loses_nothing(tmp_path: Path) -> None:
         env = service_env(bootstrap, topic, tmp_path / "data", new_port())
         service = ServiceProcess(env, tmp_path / "service.log")
         service.start()
-        ingest, url = _ingest(bootstrap, topic, tmp_path, config.county_id)
+        ingest = _ingest(bootstrap, topic, tmp_path, config.county_id)
+        url = ingest.url
         try:
             with probe(store_env(env)) as p:
                 posted = _post(url, first)
@@ -147,8 +109,7 @@ def test_a_frozen_broker_gets_503s_and_loses_nothing(tmp_path: Path) -> None:
                 recovered = time.monotonic() - resumed_at
                 facts = p.facts()
         finally:
-            ingest.terminate()
-            ingest.wait(20)
+            ingest.stop()
             service.stop()
         verify = subprocess.run(
             [sys.executable, "-m", "appraisal", "verify", "--export", str(tmp_path / "d.json")],
