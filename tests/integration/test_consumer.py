@@ -75,7 +75,9 @@ async def _consume_until(
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             stored = sum(_facts(app, f"A-{a}") for a in range(5))
-            read_all = all(applier.next_offset(topic, p) >= end for p, end in ends.items())
+            read_all = all(
+                (applier.stored_position(topic, p)[1] or 0) >= end for p, end in ends.items()
+            )
             if stored >= expected and letters and read_all:
                 break
             await asyncio.sleep(0.2)

@@ -3,14 +3,18 @@ before a new epoch re-reads it (Tansu once reported end 6078 for 6,079 stored re
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaTimeoutError
+from eventsourcing.persistence import OperationalError
+from faststream.kafka import KafkaBroker
 
-from appraisal.api.consumer import EventApplier, _SeekToStoredPosition, fetch_record
+from appraisal.api.consumer import EventApplier, _SeekToStoredPosition, fetch_record, subscribe
 from appraisal.application import AppraisalApplication
-from contracts import ActivityMediation, derive_event_id
+from contracts import ActivityMediation, DeadLetter, derive_event_id
 from embedded.topics import TopicSpec, ensure_topics
 
 pytestmark = pytest.mark.integration
@@ -170,4 +174,100 @@ async def test_without_a_bootstrap_a_seemingly_shorter_log_is_re_read_as_before(
     listener = _SeekToStoredPosition(applier, _Subscriber(consumer), None)
     await listener.on_partitions_assigned({tp})
     assert consumer.seeks == [0]
+    app.close()
+
+
+async def _consume(
+    bootstrap: str, topic: str, applier: EventApplier, done: Any, dead_letters: Any = None
+) -> None:
+    """Run the real batch subscriber (batches of 3) until `done()` or 30 s."""
+    broker = KafkaBroker(bootstrap)
+
+    async def no_letters(letter: DeadLetter) -> None:
+        raise AssertionError(f"unexpected dead letter: {letter}")
+
+    subscribe(broker, applier, topic, f"g-{topic}", dead_letters or no_letters, max_records=3)
+    async with broker:
+        await broker.start()
+        for _ in range(300):
+            if done():
+                break
+            await asyncio.sleep(0.1)
+
+
+def _fact_count(app: AppraisalApplication) -> int:
+    app.repository.cache = None
+    advisor = app.advisor("A-1")
+    return advisor.fact_count if advisor else 0
+
+
+async def test_a_position_not_decided_at_assignment_is_decided_at_the_first_batch(
+    kafka_bootstrap: str, topic_name: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """aiokafka swallows a failing rebalance listener (here: the store away at
+    assignment); the partition then starts where the group says. The stored position
+    of a replaced log must not be trusted then: the decision is taken again."""
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "e.db")}
+    app = AppraisalApplication(env=env)
+    applier = EventApplier(app)
+    # 10 records of an old log stored at epoch 0; the new log has 5 others.
+    old = TopicPartition(topic_name + "-old", 0)
+    await _produce(kafka_bootstrap, old.topic, _mediations("OLD", 10))
+    good, _ = applier.parse(await _read_all(kafka_bootstrap, old, 10))
+    app.record([item for _, item in good], applier.positions.tracking(topic_name, 0, 0, 10))
+    await _produce(kafka_bootstrap, topic_name, _mediations("NEW", 5))
+
+    real_stored_position = EventApplier.stored_position
+    calls = 0
+
+    def store_away_at_first(self: EventApplier, topic: str, partition: int) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise OperationalError("the store did not answer")
+        return real_stored_position(self, topic, partition)
+
+    monkeypatch.setattr(EventApplier, "stored_position", store_away_at_first)
+    await _consume(kafka_bootstrap, topic_name, applier, lambda: _fact_count(app) >= 15)
+    assert _fact_count(app) == 15  # all 5 new ones, none skipped
+    assert calls == 2
+    assert applier.stored_position(topic_name, 0) == (1, 5)  # a new epoch, read to the end
+    app.close()
+
+
+async def test_a_batch_whose_handling_failed_is_read_again(
+    kafka_bootstrap: str, topic_name: str, tmp_path: Any
+) -> None:
+    """A dead letter that cannot be published fails its batch; the next batch then
+    starts past it, and the partition goes back rather than skip the failed one."""
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "e.db")}
+    app = AppraisalApplication(env=env)
+    applier = EventApplier(app)
+    events = _mediations("G", 10)
+    await _produce(kafka_bootstrap, topic_name, events[:5])
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic_name, b'{"type": "nonsense"}', key=b"A-1")  # offset 5
+    finally:
+        await producer.stop()
+    await _produce(kafka_bootstrap, topic_name, events[5:])
+    letters: list[DeadLetter] = []
+
+    async def dlq_away_once(letter: DeadLetter) -> None:
+        if not letters:
+            letters.append(letter)
+            raise KafkaTimeoutError("the DLQ did not answer in time")
+        letters.append(letter)
+
+    await _consume(
+        kafka_bootstrap,
+        topic_name,
+        applier,
+        lambda: _fact_count(app) >= 10 and len(letters) >= 2,
+        dlq_away_once,
+    )
+    assert _fact_count(app) == 10  # offsets 3 and 4, in the failed batch, too
+    assert len(letters) == 2  # the failed attempt and the one that went out
+    assert applier.stored_position(topic_name, 0) == (0, 11)
     app.close()

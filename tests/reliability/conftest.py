@@ -22,7 +22,7 @@ from tests.reliability.support import (
     produce,
     service_env,
     store_env,
-    wait_until,
+    wait_settled,
 )
 
 
@@ -55,7 +55,7 @@ def baseline(
     service.start()
     try:
         with probe(store_env(env)) as p:
-            wait_until(lambda: p.settled(events.distinct), SETTLE_S, "the baseline to settle")
+            wait_settled(p, events.distinct, SETTLE_S, "the baseline to settle", service)
             seconds = time.monotonic() - started
             return Baseline(events, p.digest(), p.facts(), seconds)
     finally:

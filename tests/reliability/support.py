@@ -180,6 +180,23 @@ class ServiceProcess:
                 process.kill()
                 process.wait()
 
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def tail(self, lines: int = 40) -> str:
+        """The end of the service's log, warnings and errors first (for a failure)."""
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return ""
+        notable = [line for line in text if "WARNING" in line or "ERROR" in line][-lines:]
+        return (
+            f"\n--- warnings and errors in {self.log_path.name} ---\n"
+            + "\n".join(notable)
+            + f"\n--- last lines of {self.log_path.name} ---\n"
+            + "\n".join(text[-lines:])
+        )
+
     def readyz(self, timeout: float = 5) -> int:
         try:
             return httpx.get(self.url + "/readyz", timeout=timeout).status_code
@@ -299,19 +316,23 @@ class StoreProbe:
     def __post_init__(self) -> None:
         self.app = AppraisalApplication(env=self.env)
         self.views = open_views(self.env)
+        self._facts, self._counted_to = 0, 0
 
     def notifications(self) -> int:
         return self.app.recorder.max_notification_id() or 0
 
     def facts(self) -> int:
-        """Stored facts: notifications of the FactRecorded kind."""
-        count, start = 0, 0
-        while True:
-            page = self.app.recorder.select_notifications(start, 5000, inclusive_of_start=False)
-            if not page:
-                return count
-            count += sum(1 for n in page if n.topic.endswith("FactRecorded"))
-            start = page[-1].id
+        """Stored facts: notifications of the FactRecorded kind.
+
+        Counted on from the last call: notification ids only grow, and re-counting
+        100,000 of them every poll took CPU from the service under test.
+        """
+        while page := self.app.recorder.select_notifications(
+            self._counted_to, 5000, inclusive_of_start=False
+        ):
+            self._facts += sum(1 for n in page if n.topic.endswith("FactRecorded"))
+            self._counted_to = page[-1].id
+        return self._facts
 
     def fact_event_ids(self) -> collections.Counter[str]:
         """How often each wire `event_id` was stored as a fact (once, if all is well)."""
@@ -328,6 +349,10 @@ class StoreProbe:
     def projected(self) -> int:
         return self.views.max_tracking_id(PROJECTION_NAME) or 0
 
+    def progress(self) -> tuple[int, int, int]:
+        """What moves while the service works: facts, notifications, projected."""
+        return self.facts(), self.notifications(), self.projected()
+
     def settled(self, facts: int) -> bool:
         # Order matters: count the facts first, then the notifications, then the
         # projected position, so a batch stored meanwhile cannot look projected.
@@ -343,13 +368,47 @@ class StoreProbe:
         self.app.close()
 
 
-def wait_until(check: Callable[[], object], timeout: float, what: str, every: float = 0.5) -> None:
-    deadline = time.monotonic() + timeout
+def wait_until(
+    check: Callable[[], object],
+    timeout: float,
+    what: str,
+    every: float = 0.5,
+    *,
+    service: ServiceProcess | None = None,
+    progress: Callable[[], object] | None = None,
+    stall_s: float = 240.0,
+) -> None:
+    """Poll `check` until it holds; fail early, with the service's log, if the
+    `service` exits or `progress` stays the same for `stall_s`."""
+    started = time.monotonic()
+    deadline = started + timeout
+    seen, seen_at = progress() if progress else None, started
     while time.monotonic() < deadline:
         if check():
             return
+        if service is not None and not service.running():
+            raise RuntimeError(f"the service exited waiting for {what}{service.tail()}")
+        if progress is not None:
+            now = progress()
+            if now != seen:
+                seen, seen_at = now, time.monotonic()
+            elif time.monotonic() - seen_at > stall_s:
+                raise TimeoutError(
+                    f"no progress for {stall_s:.0f}s waiting for {what} (stuck at {now})"
+                    + (service.tail() if service else "")
+                )
         time.sleep(every)
-    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+    raise TimeoutError(
+        f"timed out after {timeout}s waiting for {what}" + (service.tail() if service else "")
+    )
+
+
+def wait_settled(
+    p: StoreProbe, facts: int, timeout: float, what: str, service: ServiceProcess
+) -> None:
+    """Wait until `facts` facts are stored and projected; fail early if `service`
+    exits or nothing moves for minutes (`wait_until`)."""
+    wait_until(lambda: p.settled(facts), timeout, what, service=service, progress=p.progress)
 
 
 @contextlib.contextmanager

@@ -30,6 +30,7 @@ from tests.reliability.support import (
     probe,
     service_env,
     store_env,
+    wait_settled,
     wait_until,
 )
 
@@ -105,7 +106,7 @@ def test_a_frozen_broker_gets_503s_and_loses_nothing(tmp_path: Path) -> None:
                 statuses = {r["status"] for r in again.json()["events"]}
                 posted = _post(url, rest)
                 assert posted.status_code == 202, posted.text[:500]
-                wait_until(lambda: p.settled(len(ids)), 300, "everything")
+                wait_settled(p, len(ids), 300, "everything", service)
                 recovered = time.monotonic() - resumed_at
                 facts = p.facts()
         finally:

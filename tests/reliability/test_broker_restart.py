@@ -22,7 +22,7 @@ from tests.reliability.support import (
     produce,
     service_env,
     store_env,
-    wait_until,
+    wait_settled,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -49,7 +49,7 @@ def test_an_empty_broker_neither_skips_nor_doubles(baseline: Baseline, tmp_path:
             )
             service.start()
             try:
-                wait_until(lambda: p.settled(len(first)), SETTLE_S, "the first part")
+                wait_settled(p, len(first), SETTLE_S, "the first part", service)
             finally:
                 service.stop()
             stored_before = p.facts()
@@ -63,7 +63,7 @@ def test_an_empty_broker_neither_skips_nor_doubles(baseline: Baseline, tmp_path:
             )
             service.start()
             try:
-                wait_until(lambda: p.settled(baseline.events.distinct), SETTLE_S, "the second part")
+                wait_settled(p, baseline.events.distinct, SETTLE_S, "the second part", service)
                 facts, digest = p.facts(), p.digest()
             finally:
                 service.stop()

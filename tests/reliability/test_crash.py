@@ -27,6 +27,7 @@ from tests.reliability.support import (
     produce,
     service_env,
     store_env,
+    wait_settled,
     wait_until,
 )
 
@@ -78,7 +79,7 @@ def test_sigkill_at_random_moments_changes_nothing(
                 )
             asyncio.run(produce(bootstrap, topic, records[KILLS * chunk :]))
             service.start()
-            wait_until(lambda: p.settled(baseline.events.distinct), SETTLE_S, "the store to settle")
+            wait_settled(p, baseline.events.distinct, SETTLE_S, "the store to settle", service)
             facts, digest = p.facts(), p.digest()
         finally:
             service.stop()

@@ -33,7 +33,7 @@ from tests.reliability.support import (
     service_env,
     store_env,
     topic_event_ids,
-    wait_until,
+    wait_settled,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -183,7 +183,7 @@ def test_ingest_killed_mid_request_loses_no_accepted_event(
     service.start()
     try:
         with probe(store_env(service_settings)) as p:
-            wait_until(lambda: p.settled(len(present)), 300, "the appraisal service to settle")
+            wait_settled(p, len(present), 300, "the appraisal service to settle", service)
             time.sleep(1)
             facts = p.facts()
     finally:

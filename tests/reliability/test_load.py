@@ -35,7 +35,7 @@ from tests.reliability.support import (
     probe,
     service_env,
     store_env,
-    wait_until,
+    wait_settled,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -315,7 +315,7 @@ def test_many_clients_post_and_read_without_errors_and_exactly_once(
                         await _post(http, ingest.url, body, tally)
 
             asyncio.run(warm())
-            wait_until(lambda: p.settled(len(tally.accepted)), 300, "the warm-up to settle")
+            wait_settled(p, len(tally.accepted), 300, "the warm-up to settle", service)
             paths = _read_paths(service.url, county)
             tally.latencies.clear()
             tally.statuses.clear()
@@ -325,7 +325,7 @@ def test_many_clients_post_and_read_without_errors_and_exactly_once(
             load_s = asyncio.run(_load(ingest.url, service.url, rest, paths, tally))
             cpu = {n: (_cpu_s(pid) - cpu_before[n]) / load_s for n, pid in pids.items()}
             loaded_at = time.monotonic()
-            wait_until(lambda: p.settled(len(tally.accepted)), 600, "everything to settle")
+            wait_settled(p, len(tally.accepted), 600, "everything to settle", service)
             settle_s = time.monotonic() - loaded_at
             served = _ingest_means(httpx.get(ingest.url + "/metrics", timeout=10).text)
             time.sleep(1)

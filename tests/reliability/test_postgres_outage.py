@@ -28,6 +28,7 @@ from tests.reliability.support import (
     produce,
     service_env,
     store_env,
+    wait_settled,
     wait_until,
 )
 
@@ -105,7 +106,7 @@ def test_postgres_outage_loses_nothing_and_doubles_nothing(
                 restored_at = time.monotonic()
                 wait_until(lambda: service.readyz() == 200, 120, "readiness after the outage")
                 ready_again = time.monotonic() - restored_at
-                wait_until(lambda: p.settled(total), SETTLE_S, "the store to settle")
+                wait_settled(p, total, SETTLE_S, "the store to settle", service)
                 committed = asyncio.run(committed_offsets(bootstrap, group, topic))
                 stored = _stored_positions(p, group, topic, sorted(committed))
                 facts, digest = p.facts(), p.digest()

@@ -76,6 +76,7 @@ class EventApplier:
         self.positions = PartitionPositions(app.recorder, consumer_name)
         self._epochs: dict[tuple[str, int], int] = {}
         self._next: dict[tuple[str, int], int] = {}  # next offset to apply, per partition
+        self._gaps: set[tuple[str, int, int]] = set()  # (topic, partition, start) re-read
         self.store_healthy = True
 
     def epoch(self, topic: str, partition: int) -> int:
@@ -182,16 +183,27 @@ class EventApplier:
         return outcome
 
     def known_next_offset(self, topic: str, partition: int) -> int | None:
-        """`next_offset` if known without reading the store (safe on the event loop)."""
+        """The next offset to apply, if decided (known without reading the store)."""
         return self._next.get((topic, partition))
 
-    def next_offset(self, topic: str, partition: int) -> int:
-        """The first offset not yet stored (records below it were applied before)."""
-        key = (topic, partition)
-        if key not in self._next:
-            stored = self.positions.recorded(topic, partition, self.epoch(topic, partition))
-            self._next[key] = stored or 0
-        return self._next[key]
+    def forget(self, topic: str, partition: int) -> None:
+        """Drop what is known of the partition's position: it must be decided again."""
+        self._next.pop((topic, partition), None)
+        self._epochs.pop((topic, partition), None)
+
+    def first_gap(self, topic: str, partition: int, start: int) -> bool:
+        """Record a gap before `start`'s batch; True the first time for this `start`.
+
+        A partition's records follow each other; a batch starting after the next
+        offset to apply means records were passed over (a batch whose handling
+        failed, a position not decided at assignment). Re-reading from `start` once
+        recovers them; the same gap again means the broker has nothing there.
+        """
+        key = (topic, partition, start)
+        if key in self._gaps:
+            return False
+        self._gaps.add(key)
+        return True
 
 
 def _refusal_letter(record: ConsumerRecord[Any, Any], refusal: AdvisorInOtherCounty) -> DeadLetter:
@@ -267,37 +279,66 @@ class _SeekToStoredPosition(ConsumerRebalanceListener):  # type: ignore[misc]
         consumer = self.subscriber.consumer
         if consumer is None or not assigned:
             return
-        parts = sorted(assigned)
-        beginnings = await consumer.beginning_offsets(parts)
-        ends = await consumer.end_offsets(parts)
-        for tp in parts:
-            committed = await consumer.committed(tp)
-            epoch, recorded = await asyncio.to_thread(
-                self.applier.stored_position, tp.topic, tp.partition
-            )
-            beginning, end = beginnings[tp], ends[tp]
-            still_there = False
-            if recorded is not None and log_seems_shorter(recorded, committed, end):
-                still_there = await self._last_record_still_there(tp, recorded - 1)
-            resume = decide_resume(
-                recorded, committed, beginning, end, last_record_still_there=still_there
-            )
-            offset = await asyncio.to_thread(
-                self.applier.resume, tp.topic, tp.partition, epoch, resume
-            )
-            if resume.new_epoch:
+        for tp in sorted(assigned):
+            # What we knew of a partition before this assignment may be stale (another
+            # instance stored batches of it meanwhile, or the log was replaced).
+            self.applier.forget(tp.topic, tp.partition)
+            try:
+                offset = await self.decide(tp)
+            except Exception:
+                # aiokafka would swallow this and let the partition start at its
+                # committed offset or the log's start; the first batch decides again.
                 log.warning(
-                    "%s[%d]: %s (stored position %s, log %d..%d): epoch %d, re-reading from %d",
-                    tp.topic, tp.partition, resume.reason, recorded, beginning, end,
-                    epoch + 1, offset,
+                    "%s[%d]: resume position not decided at assignment; deciding at the "
+                    "first batch", tp.topic, tp.partition, exc_info=True,
                 )  # fmt: skip
-            elif still_there:
-                log.warning(
-                    "%s[%d]: %s: the broker reports end %d, but record %d is there and stored; "
-                    "resuming at %d in epoch %d",
-                    tp.topic, tp.partition, resume.reason, end, offset - 1, offset, epoch,
-                )  # fmt: skip
+                continue
             consumer.seek(tp, offset)
+
+    async def decide(self, tp: TopicPartition) -> int:
+        """Decide where `tp` resumes (`decide_resume`), start a new epoch if so, and
+        return the offset to read next."""
+        consumer = self.subscriber.consumer
+        beginning = (await consumer.beginning_offsets([tp]))[tp]
+        end = (await consumer.end_offsets([tp]))[tp]
+        committed = await consumer.committed(tp)
+        epoch, recorded = await asyncio.to_thread(
+            self.applier.stored_position, tp.topic, tp.partition
+        )
+        still_there = False
+        if recorded is not None and log_seems_shorter(recorded, committed, end):
+            still_there = await self._last_record_still_there(tp, recorded - 1)
+        resume = decide_resume(
+            recorded, committed, beginning, end, last_record_still_there=still_there
+        )
+        offset = await asyncio.to_thread(self.applier.resume, tp.topic, tp.partition, epoch, resume)
+        if resume.new_epoch:
+            log.warning(
+                "%s[%d]: %s (stored position %s, log %d..%d): epoch %d, re-reading from %d",
+                tp.topic, tp.partition, resume.reason, recorded, beginning, end,
+                epoch + 1, offset,
+            )  # fmt: skip
+        elif still_there:
+            log.warning(
+                "%s[%d]: %s: the broker reports end %d, but record %d is there and stored; "
+                "resuming at %d in epoch %d",
+                tp.topic, tp.partition, resume.reason, end, offset - 1, offset, epoch,
+            )  # fmt: skip
+        return offset
+
+    async def decide_until_done(self, tp: TopicPartition) -> int:
+        """`decide`, retried with backoff while the store or the broker is away."""
+        backoff = 0.5
+        while True:
+            try:
+                return await self.decide(tp)
+            except Exception:
+                log.warning(
+                    "%s[%d]: deciding the resume position failed; retrying in %.1fs",
+                    tp.topic, tp.partition, backoff, exc_info=True,
+                )  # fmt: skip
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
 
     async def _last_record_still_there(self, tp: TopicPartition, offset: int) -> bool:
         """Whether the broker serves a record at `offset` that the store holds."""
@@ -408,8 +449,23 @@ def subscribe(
             by_partition.setdefault((record.topic, record.partition), []).append(record)
         for (record_topic, partition), records in sorted(by_partition.items()):
             start = applier.known_next_offset(record_topic, partition)
-            if start is None:  # not set at assignment (the store was away then)
-                start = await asyncio.to_thread(applier.next_offset, record_topic, partition)
+            tp = TopicPartition(record_topic, partition)
+            if start is None:  # not decided at assignment (the store or broker was away)
+                start = await listener.decide_until_done(tp)
+            if records[0].offset > start:
+                if applier.first_gap(record_topic, partition, start):
+                    log.warning(
+                        "%s[%d]: batch starts at %d, but %d is the next to apply; "
+                        "re-reading from %d",
+                        record_topic, partition, records[0].offset, start, start,
+                    )  # fmt: skip
+                    consumer: Any = subscriber.consumer  # it delivered this batch
+                    consumer.seek(tp, start)
+                    continue
+                log.error(
+                    "%s[%d]: offsets %d..%d are not in the log; going on from %d",
+                    record_topic, partition, start, records[0].offset - 1, records[0].offset,
+                )  # fmt: skip
             fresh = [r for r in records if r.offset >= start]
             if not fresh:
                 continue
