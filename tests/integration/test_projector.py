@@ -272,3 +272,28 @@ def test_a_policy_published_for_a_closed_year_amends_its_verdicts(
     summary = views.county_year(COUNTY, 2024)
     assert summary is not None
     assert summary["policy_id"] == "gz-2024-rev"
+
+
+def test_settling_waits_while_events_keep_coming_and_happens_once_caught_up(
+    app: AppraisalApplication, views: AppraisalViews
+) -> None:
+    app.record(_advisor("A-1"))
+    projector = AppraisalProjector(
+        app, views, calendar=WeekendCalendar(), settle_every_s=float("inf")
+    )
+    assert projector.run_once() > 0
+    assert views.dirty_county_years() == [(COUNTY, 2024)]  # rows projected, not yet settled
+    assert views.county_year(COUNTY, 2024) is None
+    assert projector.run_once() == 0  # caught up: settles
+    assert views.dirty_county_years() == []
+    summary = views.county_year(COUNTY, 2024)
+    assert summary is not None
+    assert summary["verdicts"]["RETAIN"] == 1
+
+    app.record(_advisor("A-2", compliant_months=8))
+    projector.settle_every_s = 0.0  # due at once: settles after the step itself
+    assert projector.run_once() > 0
+    assert views.dirty_county_years() == []
+    summary = views.county_year(COUNTY, 2024)
+    assert summary is not None
+    assert summary["verdicts"]["RECTIFY"] == 1

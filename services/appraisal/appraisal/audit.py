@@ -64,7 +64,8 @@ def replay(
     progress: Callable[[int, int], None] | None = None,
 ) -> str:
     """Project the event store (up to `stop`) into `views`, which must be empty; the digest."""
-    projector = AppraisalProjector(app, views, calendar)
+    # Summaries are settled once, at the end: settling per segment would redo them.
+    projector = AppraisalProjector(app, views, calendar, settle_every_s=float("inf"))
     if projector.position:
         raise ValueError("replay needs empty views")
     projector.catch_up_by_segments(progress=progress, stop=stop)

@@ -53,7 +53,9 @@ class AppraisalService:
         self.app = AppraisalApplication(env=env)
         self.views = open_views(env)
         self.calendar = calendar or PrcCalendar()
-        self.projector = AppraisalProjector(self.app, self.views, self.calendar)
+        self.projector = AppraisalProjector(
+            self.app, self.views, self.calendar, settle_every_s=settings.projector_settle_s
+        )
         self.queries = AppraisalQueries(self.app, self.views, self.calendar)
         self.tokens = TokenRegistry.from_json(settings.tokens_json())
         if settings.mode == "production" and not self.tokens.count:

@@ -59,6 +59,12 @@ class AppraisalSettings(BaseSettings):
         ge=0,
         description="Least time between projector steps unless a full page waits (coalescing).",
     )
+    projector_settle_s: float = Field(
+        5.0,
+        ge=0,
+        description="While events keep coming, how often county summaries and award "
+        "shortlists are recomputed (at once when the projector catches up).",
+    )
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The eventsourcing library's environment for the event store and the views."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -141,9 +142,16 @@ class AppraisalProjector:
         calendar: WorkdayCalendar | None = None,
         name: str = PROJECTION_NAME,
         cache_size: int = 2000,
+        settle_every_s: float = 0.0,
     ) -> None:
+        """`settle_every_s`: while steps keep finding events, settle dirty county-years
+        at most this often (0: after every step); a step that finds none always
+        settles. Each settling re-reads a dirty county-year's every row, so under a
+        steady stream of one county's events it cost a fifth of the projector."""
         self.app = app
         self.cache_size = cache_size
+        self.settle_every_s = settle_every_s
+        self._settled_at = time.monotonic()
         # Advisors as of the projection's position, advanced event by event (LRU).
         self._advisors: OrderedDict[UUID, Advisor] = OrderedDict()
         self.views = views
@@ -263,7 +271,7 @@ class AppraisalProjector:
             self._rebuild_registers(self.position)
             raise
         self._registers_at = last
-        self.settle()
+        self._settle_if_due()
         return count
 
     def _project_touched(
@@ -328,7 +336,7 @@ class AppraisalProjector:
             self._rebuild_registers(self.position)
             raise
         self._registers_at = notifications[-1].id
-        self.settle()
+        self._settle_if_due()
         return len(notifications)
 
     # --- county registers --------------------------------------------------------
@@ -612,8 +620,13 @@ class AppraisalProjector:
 
     # --- derived county views ------------------------------------------------------
 
+    def _settle_if_due(self) -> None:
+        if time.monotonic() - self._settled_at >= self.settle_every_s:
+            self.settle()
+
     def settle(self) -> int:
         """Recompute summaries and shortlists of the county-years marked dirty."""
+        self._settled_at = time.monotonic()
         dirty = self.views.dirty_county_years()
         for county_id, year in dirty:
             assignments = self.views.county_assignments(county_id, year)

@@ -129,7 +129,9 @@ def projector_process(settings: Any, calendar: Any, reports: Any, parent: int) -
             views = open_views(env)
             try:
                 project_forever(
-                    AppraisalProjector(app, views, calendar),
+                    AppraisalProjector(
+                        app, views, calendar, settle_every_s=settings.projector_settle_s
+                    ),
                     pacing_of(settings),
                     reports.put,
                     stop,
