@@ -97,6 +97,11 @@ class _Step:
     versions: dict[tuple[str, int, str, str], list[VerdictVersionRow]] = field(default_factory=dict)
     streams: dict[str, AdvisorStreamRow] = field(default_factory=dict)
     dirty: set[tuple[str, int]] = field(default_factory=set)
+    # The latest stored verdict of every assignment of these (county, year)s, read
+    # at once where a step re-appraises a whole county (a close, a policy).
+    latest: dict[tuple[str, int], dict[tuple[str, str], dict[str, Any]]] = field(
+        default_factory=dict
+    )
 
     def changes(self) -> ViewChanges:
         return ViewChanges(
@@ -530,6 +535,10 @@ class AppraisalProjector:
             step.dirty.add((county.county_id, fact.year))
         for county_id in {s.county_id for s in streams} | {county.county_id} - {PROVINCE}:
             step.dirty.update((county_id, y) for y in self.views.county_year_keys(county_id))
+        for county_id in {s.county_id for s in streams}:
+            for year in self._closed_years(county_id):
+                if year >= from_year:
+                    step.latest[(county_id, year)] = self.views.latest_versions(county_id, year)
         cause = _Cause((fact.event_id,), notification.id, event.timestamp)
         for stream in streams:
             advisor = self._advisor_at(UUID(stream.stream_id), stream.version)
@@ -594,6 +603,8 @@ class AppraisalProjector:
             latest: dict[str, Any] | None
             if pending:
                 latest = {"version": pending[-1].version, "body": pending[-1].body}
+            elif (county_id, a.year) in step.latest:
+                latest = step.latest[(county_id, a.year)].get((a.advisor_id, a.village_id))
             else:
                 latest = self.views.latest_version(*key)
             if latest is None or _outcome(latest["body"]) != _outcome(message):

@@ -513,8 +513,8 @@ class AppraisalViews(TrackingRecorder, ABC):
         )
         latest: dict[tuple[str, str], dict[str, Any]] = {}
         for r in rows:
-            latest[(r["advisor_id"], r["village_id"])] = {**r, "body": json.loads(r["body"])}
-        return latest
+            latest[(r["advisor_id"], r["village_id"])] = r
+        return {key: {**r, "body": json.loads(r["body"])} for key, r in latest.items()}
 
     def unpublished_verdicts(self, limit: int = 500) -> list[dict[str, Any]]:
         rows = self._select(
