@@ -412,6 +412,13 @@ async def _store_until_stored(
             backoff = min(backoff * 2, 30.0)
 
 
+async def _records_undecoded(message: Any) -> None:
+    """The batch's decoder: nothing. FastStream's own wraps every record in a message
+    object and JSON-decodes it, work the handler never used (it validates
+    `record.value` against the contract): 12 % of the service process in B1."""
+    return
+
+
 def subscribe(
     broker: KafkaBroker,
     applier: EventApplier,
@@ -438,12 +445,14 @@ def subscribe(
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.MANUAL,
         listener=listener,
+        decoder=_records_undecoded,
         description="Input events: facts for advisor and county ledgers.",
     )
     listener.subscriber = subscriber
 
     @subscriber
-    async def apply_batch(body: list[Any], message: KafkaMessage) -> None:
+    async def apply_batch(body: Any, message: KafkaMessage) -> None:
+        # `body` is None (`_records_undecoded`): the records are parsed below, once.
         by_partition: dict[tuple[str, int], list[ConsumerRecord[Any, Any]]] = {}
         for record in message.raw_message:
             by_partition.setdefault((record.topic, record.partition), []).append(record)
