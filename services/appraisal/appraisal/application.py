@@ -20,6 +20,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence import JSONTranscoder, ProcessRecorder, Tracking, Transcoding
+from eventsourcing.utils import Environment
 
 from appraisal.domain.advisor import Advisor, AdvisorInOtherCounty, other_county
 from appraisal.domain.county import County, CountyFact
@@ -28,6 +29,7 @@ from appraisal.domain.ledger import FactLedger
 from appraisal.policy.facts import AdvisorHistory, Fact
 
 StreamKind = Literal["advisor", "county"]
+PG_PROCESS_RECORDER = "appraisal.pg_recorder:ArrayInsertProcessRecorder"
 L = TypeVar("L", bound=FactLedger)
 
 
@@ -119,6 +121,14 @@ class AppraisalApplication(Application[UUID]):
         "AGGREGATE_CACHE_MAXSIZE": "2000",
         "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
     }
+
+    def construct_env(self, name: str, env: Any = None) -> Environment:
+        environment = super().construct_env(name, env)
+        module = environment.get("PERSISTENCE_MODULE") or ""
+        if module.endswith("postgres") and not environment.get("PROCESS_RECORDER_TOPIC"):
+            # Batches inserted as arrays psycopg dumps in C (`appraisal.pg_recorder`).
+            environment["PROCESS_RECORDER_TOPIC"] = PG_PROCESS_RECORDER
+        return environment
 
     def construct_recorder(self) -> ProcessRecorder:
         # A process recorder stores tracking (the Kafka position) in the same

@@ -1,0 +1,64 @@
+"""The event store's PostgreSQL recorder, with a cheaper insert of a batch.
+
+eventsourcing inserts a batch as one array of a composite type
+(`unnest(%s::stored_event_uuid[])`). psycopg turns such an array into text in
+Python, escaping every event's JSON state as bytea: 18 % of the appraisal service
+process in B1 (py-spy). Four parallel arrays of plain types (uuid, bigint, text,
+bytea) go in psycopg's binary format, dumped by its C extension. Same table, same
+rows, same order (`unnest` of several arrays yields them in array order, as the
+single array did), same `RETURNING notification_id`; only the parameters differ.
+
+Chosen with the event store's environment: `PROCESS_RECORDER_TOPIC`
+(`AppraisalApplication.env`); used only by the PostgreSQL factory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+
+class ArrayInsertProcessRecorder(PostgresProcessRecorder):
+    """`PostgresProcessRecorder` inserting a batch as parallel arrays (binary)."""
+
+    def __init__(
+        self,
+        datastore: PostgresDatastore,
+        *,
+        events_table_name: str = "stored_events",
+        tracking_table_name: str = "notification_tracking",
+    ) -> None:
+        super().__init__(
+            datastore, events_table_name=events_table_name, tracking_table_name=tracking_table_name
+        )
+        self.insert_columns_statement = SQL(
+            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[]) "
+            "RETURNING notification_id"
+        ).format(
+            schema=Identifier(self.datastore.schema),
+            table=Identifier(self.events_table_name),
+            id_type=Identifier(self.datastore.originator_id_type),
+        )
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **_: Any
+    ) -> None:
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        curs.execute(
+            self.insert_columns_statement,
+            (
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+            ),
+            prepare=True,
+        )
