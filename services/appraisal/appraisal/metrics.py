@@ -55,6 +55,12 @@ class AppraisalMetrics:
             "Notifications recorded but not yet projected.",
             registry=r,
         )
+        self.projection_checks = Counter(
+            "appraisal_projection_progress_checks_total",
+            "Times the position and lag above were read from the stores (after each "
+            "projector step); a waiter trusts the lag only from a check begun after it looked.",
+            registry=r,
+        )
         self.project_seconds = Histogram(
             "appraisal_projection_step_duration_seconds",
             "Time of one projector step.",

@@ -211,6 +211,7 @@ class AppraisalService:
             self.projector_healthy = True
             self.metrics.projection_position.set(position)
             self.metrics.projection_lag.set(lag)
+            self.metrics.projection_checks.inc()
 
     def _projection_progress(self) -> tuple[int, int]:
         position = self.projector.position

@@ -275,6 +275,11 @@ async def wait_for_appraisal(stack: RunningStack, accepted: int) -> None:
                 if read >= accepted:
                     break
                 await asyncio.sleep(1)
+        # The lag gauge is read from the stores after each projector step; one read
+        # begun before the last batch was stored can still say 0. The second check
+        # counted after this point began after it: its lag covers every event.
+        checks = "appraisal_projection_progress_checks_total"
+        first = _metric_sum((await http.get(metrics_url)).text, checks)
         with tqdm(desc="Appraising (read models)", unit="event") as bar:
             while True:
                 text = (await http.get(metrics_url)).text
@@ -283,9 +288,9 @@ async def wait_for_appraisal(stack: RunningStack, accepted: int) -> None:
                 bar.total = int(position + lag)
                 bar.n = int(position)
                 bar.refresh()
-                if position > 0 and lag == 0:
+                if position > 0 and lag == 0 and _metric_sum(text, checks) >= first + 2:
                     break
-                await asyncio.sleep(1)
+                await asyncio.sleep(0.25 if lag == 0 else 1)
 
 
 def _metric_sum(text: str, name: str) -> float:
