@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import threading
 import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -122,6 +123,10 @@ class AppraisalApplication(Application[UUID]):
         "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
     }
 
+    def __init__(self, env: Any = None) -> None:
+        self._ledgers_lock = threading.RLock()  # see `ledger`
+        super().__init__(env=env)
+
     def construct_env(self, name: str, env: Any = None) -> Environment:
         environment = super().construct_env(name, env)
         module = environment.get("PERSISTENCE_MODULE") or ""
@@ -160,7 +165,8 @@ class AppraisalApplication(Application[UUID]):
         outcome = RecordOutcome()
         ledgers: dict[UUID, FactLedger] = dict(loaded or {})
         try:
-            self._record_items(items, tracking, ledgers, outcome)
+            with self._ledgers_lock:
+                self._record_items(items, tracking, ledgers, outcome)
         except BaseException:
             if self.repository.cache is not None:
                 for stream_id in ledgers:
@@ -280,8 +286,16 @@ class AppraisalApplication(Application[UUID]):
     # --- queries -------------------------------------------------------------
 
     def ledger(self, stream_id: UUID, version: int | None = None) -> Any:
-        """The ledger of a stream (at `version`), from the cache or the store."""
-        return self.repository.get(stream_id, version=version, projector_func=mutate_all)
+        """The ledger of a stream (at `version`), from the cache or the store.
+
+        Cached ledgers are shared, not copied: `record` changes them in place before
+        its transaction commits, and a get fast-forwards them from the store. Both
+        hold `_ledgers_lock`, or a read could apply stored events to a ledger that
+        a batch being recorded had already moved on (`OriginatorVersionError`)."""
+        if version is not None:
+            return self.repository.get(stream_id, version=version, projector_func=mutate_all)
+        with self._ledgers_lock:
+            return self.repository.get(stream_id, projector_func=mutate_all)
 
     def advisor(self, advisor_id: str, *, as_of: datetime | None = None) -> Advisor | None:
         """The advisor's history, as it stood at `as_of` (default: now)."""
