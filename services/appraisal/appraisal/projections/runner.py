@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -94,6 +93,36 @@ def project_forever(
             stop.wait(max(pacing.idle_s, pause - elapsed))
 
 
+class SignalStop:
+    """A stop flag that a signal handler may set.
+
+    `threading.Event.set` takes a lock: a second SIGTERM (the service's terminate,
+    then the parent-death signal) arriving while the handler was inside it
+    re-entered it and deadlocked the process on its own lock, an orphan found
+    asleep after the crash test. Setting a bool takes no lock; `wait` polls.
+    """
+
+    POLL_S = 0.05
+
+    def __init__(self) -> None:
+        self._set = False
+
+    def set(self) -> None:
+        self._set = True
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def wait(self, timeout: float | None = None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._set:
+            left = self.POLL_S if deadline is None else deadline - time.monotonic()
+            if left <= 0:
+                break
+            time.sleep(min(self.POLL_S, left))
+        return self._set
+
+
 def projector_process(settings: Any, calendar: Any, reports: Any, parent: int) -> None:
     """The projector process's main: open the store and views, then `project_forever`.
 
@@ -114,7 +143,7 @@ def projector_process(settings: Any, calendar: Any, reports: Any, parent: int) -
         # The service died while this process was starting, before the death signal
         # was armed: nobody would ever stop it (an orphan projecting forever).
         return
-    stop = threading.Event()
+    stop = SignalStop()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     if not logging.getLogger().handlers:
         logging.basicConfig(
@@ -149,4 +178,11 @@ def pacing_of(settings: Any) -> Pacing:
     return Pacing(settings.projector_page, settings.projector_interval_s, settings.projector_idle_s)
 
 
-__all__ = ["Pacing", "StepReport", "pacing_of", "project_forever", "projector_process"]
+__all__ = [
+    "Pacing",
+    "SignalStop",
+    "StepReport",
+    "pacing_of",
+    "project_forever",
+    "projector_process",
+]
