@@ -8,8 +8,9 @@ bytea) go in psycopg's binary format, dumped by its C extension. Same table, sam
 rows, same order (`unnest` of several arrays yields them in array order, as the
 single array did), same `RETURNING notification_id`; only the parameters differ.
 
-Chosen with the event store's environment: `PROCESS_RECORDER_TOPIC`
-(`AppraisalApplication.env`); used only by the PostgreSQL factory.
+Chosen through eventsourcing's `PROCESS_RECORDER_TOPIC`, which
+`AppraisalApplication.construct_env` sets on PostgreSQL only (the SQLite factory
+reads the same key and accepts only its own recorders).
 """
 
 from __future__ import annotations

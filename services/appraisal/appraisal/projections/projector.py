@@ -533,9 +533,10 @@ class AppraisalProjector:
             from_year = fact.year
             streams = self.views.advisor_streams(county.county_id)
             step.dirty.add((county.county_id, fact.year))
-        for county_id in {s.county_id for s in streams} | {county.county_id} - {PROVINCE}:
+        counties = {s.county_id for s in streams}
+        for county_id in counties | {county.county_id} - {PROVINCE}:
             step.dirty.update((county_id, y) for y in self.views.county_year_keys(county_id))
-        for county_id in {s.county_id for s in streams}:
+        for county_id in counties:
             for year in self._closed_years(county_id):
                 if year >= from_year:
                     step.latest[(county_id, year)] = self.views.latest_versions(county_id, year)
