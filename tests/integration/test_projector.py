@@ -14,6 +14,7 @@ from psycopg import sql
 from appraisal.application import AppraisalApplication, Recordable
 from appraisal.domain.county import PeriodClosed, PolicyPublished, VillageRegistered
 from appraisal.policy import DEFAULT_POLICY
+from appraisal.projections import projector as projector_module
 from appraisal.projections.projector import AppraisalProjector
 from appraisal.projections.store import AppraisalViews, open_views
 from contracts import VERDICT_EVENT_ADAPTER
@@ -297,3 +298,54 @@ def test_settling_waits_while_events_keep_coming_and_happens_once_caught_up(
     summary = views.county_year(COUNTY, 2024)
     assert summary is not None
     assert summary["verdicts"]["RECTIFY"] == 1
+
+
+def test_a_close_reuses_the_provisional_appraisal_and_a_policy_does_not(
+    app: AppraisalApplication,
+    views: AppraisalViews,
+    event_store_env: dict[str, str],
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    rules = projector_module.appraise_years  # type: ignore[attr-defined]
+
+    def counted(history: Any, *args: Any) -> Any:
+        calls.append(history.advisor_id)
+        return rules(history, *args)
+
+    monkeypatch.setattr(projector_module, "appraise_years", counted)
+    app.record(_advisor("A-1") + _advisor("A-2", compliant_months=8))
+    projector = _projector(app, views)
+    projector.catch_up()
+    assert sorted(calls) == ["A-1", "A-2"]
+    calls.clear()
+    # The same ledgers under the same policy: the close stamps what was appraised.
+    app.record(_county(PeriodClosed(fid("close"), at(5, month=1, year=2025), 2024)))
+    projector.catch_up()
+    assert calls == []
+    assert sorted((v["advisor_id"], v["version"]) for v in views.unpublished_verdicts()) == [
+        ("A-1", 1),
+        ("A-2", 1),
+    ]
+    # A policy for the year is new input: every advisor is appraised again.
+    stricter = DEFAULT_POLICY.model_dump(mode="json")
+    stricter["grades"]["excellent"] = "96"
+    app.record(
+        _county(
+            PolicyPublished(
+                fid("policy"), at(10, month=1, year=2025), "rev", COUNTY, date(2024, 1, 1), stricter
+            )
+        )
+    )
+    projector.catch_up()
+    assert sorted(calls) == ["A-1", "A-2"]
+    [row] = views.advisor_assignments("A-1", 2024)
+    assert (row["grade"], row["version"]) == ("COMPETENT", 2)
+    # A projector that keeps nothing (every step appraises afresh) agrees row for row.
+    fresh = open_views(_other_views_env(event_store_env, tmp_path))
+    try:
+        AppraisalProjector(app, fresh, calendar=WeekendCalendar(), cache_size=0).catch_up()
+        assert fresh.digest() == views.digest()
+    finally:
+        fresh.close()

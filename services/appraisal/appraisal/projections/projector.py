@@ -46,6 +46,7 @@ from appraisal.domain.county import (
 from appraisal.domain.ledger import FactLedger
 from appraisal.policy import (
     AdvisorHistory,
+    AdvisorYearAppraisal,
     AssignmentAppraisal,
     AwardCategory,
     ComplaintFiled,
@@ -131,6 +132,18 @@ class _Touched:
 
 
 @dataclass(frozen=True, slots=True)
+class _Appraised:
+    """An advisor's whole ledger at one version, appraised: reusable while the policies
+    the rules asked for are still the ones in force (a close changes neither)."""
+
+    version: int
+    fact_year: int  # the latest local year of any fact
+    through: int
+    policies: tuple[tuple[int, str, PolicyDocument], ...]  # (year, policy id, document)
+    years: tuple[AdvisorYearAppraisal, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class _Cause:
     event_ids: tuple[UUID, ...]
     seq: int
@@ -159,6 +172,8 @@ class AppraisalProjector:
         self._settled_at = time.monotonic()
         # Advisors as of the projection's position, advanced event by event (LRU).
         self._advisors: OrderedDict[UUID, Advisor] = OrderedDict()
+        # The last appraisal of each cached advisor's whole ledger (evicted with it).
+        self._appraised: dict[UUID, _Appraised] = {}
         self.views = views
         self.calendar = calendar or PrcCalendar()
         self.name = name
@@ -338,6 +353,7 @@ class AppraisalProjector:
         except Exception:
             # In-memory state may be ahead of the committed position now.
             self._advisors.clear()
+            self._appraised.clear()
             self._rebuild_registers(self.position)
             raise
         self._registers_at = notifications[-1].id
@@ -442,7 +458,7 @@ class AppraisalProjector:
         recorded = [(n, e) for n, e in items if isinstance(e, FactLedger.FactRecorded)]
         if not recorded:
             advisor = self._advisor_at(stream_id, events[-1].originator_version, events)
-            self._appraise(advisor, advisor.facts(), None, None, step)
+            self._appraise(advisor, None, None, None, step)
             return
         closed = self._closed_years(self._county_hint(stream_id, events))
         final = self._advisor_at(stream_id, events[-1].originator_version, events)
@@ -458,7 +474,7 @@ class AppraisalProjector:
             self._step_closed_years(stream_id, items, years, last_closed, step)
         last_n, last_e = recorded[-1]
         cause = _Cause(tuple(e.fact.event_id for _, e in recorded), last_n.id, last_e.timestamp)
-        self._appraise(final, facts, first_year, cause, step)
+        self._appraise(final, facts, first_year, cause, step, whole=True)
 
     def _step_closed_years(
         self,
@@ -518,7 +534,8 @@ class AppraisalProjector:
         self._advisors[stream_id] = advisor
         self._advisors.move_to_end(stream_id)
         while len(self._advisors) > self.cache_size:
-            self._advisors.popitem(last=False)
+            evicted, _ = self._advisors.popitem(last=False)
+            self._appraised.pop(evicted, None)
 
     def _project_county_change(self, notification: Notification, event: Any) -> None:
         county = self._apply_to_register(event)
@@ -543,35 +560,46 @@ class AppraisalProjector:
         cause = _Cause((fact.event_id,), notification.id, event.timestamp)
         for stream in streams:
             advisor = self._advisor_at(UUID(stream.stream_id), stream.version)
-            self._appraise(advisor, advisor.facts(), from_year, cause, step)
+            self._appraise(advisor, None, from_year, cause, step)
         self.views.write(step.changes(), Tracking(self.name, notification.id))
 
     def _appraise(
         self,
         advisor: Advisor,
-        facts: tuple[Any, ...],
+        facts: tuple[Any, ...] | None,
         from_year: int | None,
         cause: _Cause | None,
         step: _Step,
         through: int | None = None,
+        whole: bool = False,
     ) -> None:
-        """Appraise every year of the advisor; write rows for years ≥ `from_year`."""
+        """Appraise every year of the advisor; write rows for years ≥ `from_year`.
+
+        `facts`: the facts to appraise (`through` the last year), or None for the
+        advisor's whole ledger; `whole`: the given facts are the whole ledger. A
+        whole ledger is appraised through its latest year (or the last closed one)
+        and the result kept, so appraising it again at the same version (a close, a
+        village registered) only re-runs the rules when a policy changed."""
         county_id = advisor.county_id
         step.streams[advisor.advisor_id] = AdvisorStreamRow(
             advisor.advisor_id, str(advisor.id), county_id, advisor.version
         )
-        if from_year is None or not facts:
+        if from_year is None or not (advisor.fact_count if facts is None else facts):
             return
         closed = self._closed_years(county_id)
-        if through is None:
-            through = max(
-                max(f.occurred_at.astimezone(LOCAL_ZONE).year for f in facts),
-                max(closed, default=0),
+        years: tuple[AdvisorYearAppraisal, ...]
+        if facts is None or whole:
+            years, through = self._appraise_whole(advisor, facts, max(closed, default=0))
+        else:
+            if through is None:
+                through = max(
+                    max(f.occurred_at.astimezone(LOCAL_ZONE).year for f in facts),
+                    max(closed, default=0),
+                )
+            history = AdvisorHistory(advisor.advisor_id, facts)
+            years = appraise_years(
+                history, lambda year: self._policy(county_id, year), self.calendar, through
             )
-        history = AdvisorHistory(advisor.advisor_id, facts)
-        years = appraise_years(
-            history, lambda year: self._policy(county_id, year), self.calendar, through
-        )
         for year in range(from_year, through + 1):
             step.replace.add((advisor.advisor_id, year))
         for appraisal in years:
@@ -587,6 +615,42 @@ class AppraisalProjector:
                 county_id,
                 shapes.advisor_year_body(appraisal, county_id),
             )
+
+    def _appraise_whole(
+        self, advisor: Advisor, facts: tuple[Any, ...] | None, last_closed: int
+    ) -> tuple[tuple[AdvisorYearAppraisal, ...], int]:
+        """The appraisal of the advisor's whole ledger through its latest year (or
+        `last_closed`), and that year. Reuses the last one of the same version when
+        every policy it asked for is still in force: the rules are a function of
+        the facts and the policies, and a year's result depends only on earlier years."""
+        county_id = advisor.county_id
+        kept = self._appraised.get(advisor.id)
+        if kept is not None and kept.version == advisor.version:
+            through = max(kept.fact_year, last_closed)
+            if through <= kept.through and all(
+                self._policy(county_id, year) == (policy_id, document)
+                for year, policy_id, document in kept.policies
+                if year <= through
+            ):
+                return tuple(a for a in kept.years if a.year <= through), through
+        if facts is None:
+            facts = advisor.facts()
+        fact_year = max(f.occurred_at.astimezone(LOCAL_ZONE).year for f in facts)
+        through = max(fact_year, last_closed)
+        asked: list[tuple[int, str, PolicyDocument]] = []
+
+        def policy_for(year: int) -> tuple[str, PolicyDocument]:
+            policy_id, document = self._policy(county_id, year)
+            asked.append((year, policy_id, document))
+            return policy_id, document
+
+        years = appraise_years(
+            AdvisorHistory(advisor.advisor_id, facts), policy_for, self.calendar, through
+        )
+        self._appraised[advisor.id] = _Appraised(
+            advisor.version, fact_year, through, tuple(asked), years
+        )
+        return years, through
 
     def _assignment_rows(
         self,
