@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.postgres import PostgresProcessRecorder
 from psycopg import sql
 
 from appraisal.application import AppraisalApplication, Recordable
@@ -98,3 +99,33 @@ def test_a_position_stored_before_stores_nothing_of_the_batch(
         app.record(second, Tracking("kafka:t:0@0", 5))
     assert app.recorder.max_notification_id() == stored
     app.close()
+
+
+def test_a_stream_is_read_as_the_library_reads_it(
+    postgres_server: PostgresServer, schemas: list[str]
+) -> None:
+    ours = _app(postgres_server, schemas)
+    ours.record(_items(3))
+    assert isinstance(ours.recorder, ArrayInsertProcessRecorder)
+    library = PostgresProcessRecorder(  # the same table, read by the library's own code
+        ours.recorder.datastore, events_table_name=ours.recorder.events_table_name
+    )
+    stream = ours.advisor("A-1")
+    assert stream is not None
+    filters: list[dict[str, Any]] = [
+        {},
+        {"gt": 3},
+        {"lte": 5},
+        {"gt": 2, "lte": 6},
+        {"desc": True},
+        {"desc": True, "limit": 1},
+        {"gt": 1, "lte": 9, "desc": True, "limit": 4},
+        {"gt": 10_000},
+    ]
+    for given in filters:
+        mine = ours.recorder.select_events(stream.id, **given)
+        theirs = library.select_events(stream.id, **given)
+        assert mine == theirs, given
+        assert all(type(e.state) is bytes for e in mine)
+    assert len(ours.recorder.select_events(stream.id)) == stream.version
+    ours.close()

@@ -67,8 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     from appraisal.application import AppraisalApplication
     from appraisal.audit import export_differences, fresh_views_env, replay
     from appraisal.audit import verify as run_verify
+    from appraisal.gc_tuning import tune_gc
     from appraisal.policy import PrcCalendar
     from appraisal.projections.store import open_views
+
+    tune_gc()  # replay and verify project the whole store (see appraisal.gc_tuning)
 
     env = settings.eventsourcing_env()
     app = AppraisalApplication(env=env)

@@ -26,6 +26,7 @@ from appraisal.api.auth import TokenRegistry
 from appraisal.api.consumer import EventApplier, PartitionOutcome, subscribe
 from appraisal.api.verdicts import publish_pending
 from appraisal.application import AppraisalApplication
+from appraisal.gc_tuning import tune_gc
 from appraisal.metrics import AppraisalMetrics
 from appraisal.policy import PrcCalendar, WorkdayCalendar
 from appraisal.projections.projector import AppraisalProjector
@@ -49,6 +50,7 @@ class AppraisalService:
         self, settings: AppraisalSettings, calendar: WorkdayCalendar | None = None
     ) -> None:
         self.settings = settings
+        tune_gc()  # the service owns its process (see appraisal.gc_tuning)
         env = settings.eventsourcing_env()
         self.app = AppraisalApplication(env=env)
         self.views = open_views(env)

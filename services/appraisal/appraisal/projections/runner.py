@@ -131,9 +131,12 @@ def projector_process(settings: Any, calendar: Any, reports: Any, parent: int) -
     but a process killed while waiting on one leaves it unusable for the parent).
     """
     from appraisal.application import AppraisalApplication
+    from appraisal.gc_tuning import tune_gc
     from appraisal.projections.projector import AppraisalProjector
     from appraisal.projections.store import open_views
     from embedded.broker import die_with_parent
+
+    tune_gc()
 
     # Reports are progress only: exiting must never wait to flush them into a pipe
     # that a dead service no longer reads.
