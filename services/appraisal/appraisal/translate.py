@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from appraisal.application import Recordable, StreamKind
+from appraisal.application import SHARED, Recordable, StreamKind
 from appraisal.domain import county
 from appraisal.policy import facts
 from appraisal.policy.document import PolicyDocument
@@ -67,7 +67,7 @@ def to_recordable(event: PublishedEnvelope) -> Recordable:
             ) from exc
     names = [f.name for f in dataclasses.fields(fact_class)]
     try:
-        fact = fact_class(**{name: values[name] for name in names})
+        fact = fact_class(**SHARED.fields({name: values[name] for name in names}))
     except (KeyError, TypeError, ValueError) as exc:
         raise UntranslatableEvent(f"{event.type} {event.event_id}: {exc}") from exc
     key = event.county_id if stream == "county" else event.advisor_id

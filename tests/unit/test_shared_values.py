@@ -1,0 +1,53 @@
+"""Facts read back from the store, or translated from the wire, share their equal
+values (one zone object per UTC offset, interned repeating strings) and are
+otherwise unchanged."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from eventsourcing.persistence import JSONTranscoder
+
+from appraisal.application import AppraisalApplication
+from tests.sample_facts import advisor_facts
+
+
+def _transcoder() -> JSONTranscoder:
+    transcoder = JSONTranscoder()
+    AppraisalApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}).register_transcodings(
+        transcoder
+    )
+    return transcoder
+
+
+def _datetimes(fact: Any) -> list[datetime]:
+    values = [getattr(fact, name) for name in fact.__slots__]
+    return [v for v in values if isinstance(v, datetime)]
+
+
+def test_facts_decoded_from_the_store_are_equal_and_share_zones_and_strings() -> None:
+    transcoder = _transcoder()
+    facts = advisor_facts("x") + advisor_facts("y")
+    decoded = [transcoder.decode(transcoder.encode(f)) for f in facts]
+    assert decoded == facts
+    zones = {id(d.tzinfo) for fact in decoded for d in _datetimes(fact) if d.tzinfo is not None}
+    assert len(zones) == 1  # every value is at +08:00: one zone object for all of them
+    in_villages = [f for f in decoded if hasattr(f, "village_id")]
+    assert len(in_villages) > 10
+    # Equal village ids are one object (fresh JSON decoding makes one per fact).
+    assert len({id(f.village_id) for f in in_villages}) == len({f.village_id for f in in_villages})
+    for fact in in_villages:
+        assert fact.village_id is sys.intern(fact.village_id)
+
+
+def test_other_offsets_keep_their_own_zone_and_the_same_instant() -> None:
+    transcoder = _transcoder()
+    utc = datetime(2024, 3, 5, 2, tzinfo=UTC)
+    west = datetime(2024, 3, 5, 2, tzinfo=timezone(timedelta(hours=-5)))
+    for value in (utc, west, datetime(2024, 3, 5, 2)):
+        back = transcoder.decode(transcoder.encode({"at": value}))["at"]
+        assert back == value
+        assert back.utcoffset() == value.utcoffset()
+        assert back.isoformat() == value.isoformat()
