@@ -129,3 +129,25 @@ def test_a_stream_is_read_as_the_library_reads_it(
         assert all(type(e.state) is bytes for e in mine)
     assert len(ours.recorder.select_events(stream.id)) == stream.version
     ours.close()
+
+
+def test_a_scan_of_heads_is_the_library_scan_with_chosen_states(
+    postgres_server: PostgresServer, schemas: list[str]
+) -> None:
+    ours = _app(postgres_server, schemas)
+    ours.record(_items(4))
+    recorder = ours.recorder
+    assert isinstance(recorder, ArrayInsertProcessRecorder)
+    last = recorder.max_notification_id() or 0
+    created = "appraisal.domain.advisor:Advisor.Created"
+    assert any(n.topic == created for n in recorder.select_notifications(1, 100))
+    for start, limit, stop in [(1, 100_000, None), (3, 7, None), (2, 1_000, 9), (last, 5, None)]:
+        theirs = recorder.select_notifications(start=start, limit=limit, stop=stop)
+        mine = recorder.select_notification_heads(start, limit, stop, with_state=[created])
+        assert [(n.id, n.originator_id, n.originator_version, n.topic) for n in mine] == [
+            (n.id, n.originator_id, n.originator_version, n.topic) for n in theirs
+        ]
+        for head, full in zip(mine, theirs, strict=True):
+            assert head.state == (full.state if full.topic == created else b"")
+    assert recorder.select_notification_heads(last + 1, 10) == []
+    ours.close()

@@ -24,7 +24,7 @@ import bisect
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -248,9 +248,7 @@ class AppraisalProjector:
         start = self._synced_position() + 1
         last, count = 0, 0
         while count < limit and change is None:
-            page = self.app.recorder.select_notifications(
-                start=start, limit=min(scan, limit - count), stop=stop
-            )
+            page = _scan(self.app.recorder, start, min(scan, limit - count), stop, county_topics)
             if not page:
                 break
             for notification in page:
@@ -288,6 +286,7 @@ class AppraisalProjector:
                 last = change[0].id
         except Exception:
             self._advisors.clear()
+            self._appraised.clear()
             self._rebuild_registers(self.position)
             raise
         self._registers_at = last
@@ -737,6 +736,18 @@ class AppraisalProjector:
                 CountyYearRow(county_id, year, summary["closed"], policy_id, summary), awards
             )
         return len(dirty)
+
+
+def _scan(
+    recorder: Any, start: int, limit: int, stop: int | None, with_state: Iterable[str]
+) -> Sequence[Notification]:
+    """Notifications from `start`, of which a scan decodes only those of `with_state`
+    topics: without their state where the recorder can (PostgreSQL,
+    `ArrayInsertProcessRecorder.select_notification_heads`)."""
+    heads = getattr(recorder, "select_notification_heads", None)
+    if heads is None:
+        return list(recorder.select_notifications(start=start, limit=limit, stop=stop))
+    return list(heads(start, limit, stop, with_state=sorted(with_state)))
 
 
 def _verdict_message(county_id: str, a: AssignmentAppraisal) -> dict[str, Any]:
