@@ -52,6 +52,10 @@ class ArrayInsertProcessRecorder(PostgresProcessRecorder):
             "SELECT originator_id, originator_version, topic, state "
             "FROM {schema}.{table} WHERE originator_id = %s"
         ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        self.stream_versions_statement = SQL(
+            "SELECT originator_id, max(originator_version) FROM {schema}.{table} "
+            "WHERE originator_id = ANY(%s) GROUP BY originator_id"
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
         self.select_heads_statement = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, "
             "CASE WHEN topic = ANY(%s) THEN state END "
@@ -130,3 +134,10 @@ class ArrayInsertProcessRecorder(PostgresProcessRecorder):
                 )
                 for n, i, v, t, s in curs.fetchall()
             ]
+
+    def stream_versions(self, originator_ids: Sequence[UUID]) -> dict[UUID, int]:
+        """The newest version of each of the streams that has events, in one query: what
+        a cached aggregate's fast-forward learns from one query per stream."""
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(self.stream_versions_statement, (list(originator_ids),), prepare=True)
+            return dict(curs.fetchall())
