@@ -52,7 +52,10 @@ class AppraisalSettings(BaseSettings):
         description="Run the projector in a process of its own (a core to itself) or a thread.",
     )
     projector_page: int = Field(
-        20_000, ge=1, description="Most notifications one projector step takes."
+        50_000,
+        ge=1,
+        description="Most notifications one projector step takes (held in memory during "
+        "the step; a projector behind by more catches up in steps of this size).",
     )
     projector_interval_s: float = Field(
         1.0,
