@@ -14,7 +14,6 @@ from eventsourcing.postgres import PostgresProcessRecorder
 from psycopg import sql
 
 from appraisal.application import AppraisalApplication, Recordable
-from appraisal.domain.ids import advisor_stream_id
 from appraisal.pg_recorder import ArrayInsertProcessRecorder
 from tests.conftest import PostgresServer
 from tests.unit.policy.builders import HistoryBuilder, serve_year
@@ -151,43 +150,4 @@ def test_a_scan_of_heads_is_the_library_scan_with_chosen_states(
         for head, full in zip(mine, theirs, strict=True):
             assert head.state == (full.state if full.topic == created else b"")
     assert recorder.select_notification_heads(last + 1, 10) == []
-    ours.close()
-
-
-def test_stream_versions_are_the_newest_of_each_stream(
-    postgres_server: PostgresServer, schemas: list[str]
-) -> None:
-    app = _app(postgres_server, schemas)
-    app.record(_items(3))
-    recorder = app.recorder
-    assert isinstance(recorder, ArrayInsertProcessRecorder)
-    ids = [advisor_stream_id(f"A-{n}") for n in range(3)]
-    unknown = advisor_stream_id("A-none")
-    expected = {i: recorder.select_events(i, desc=True, limit=1)[0].originator_version for i in ids}
-    assert recorder.stream_versions([*ids, unknown]) == expected
-    assert recorder.stream_versions([]) == {}
-    app.close()
-
-
-def test_a_cached_ledger_another_instance_moved_on_is_read_anew(
-    postgres_server: PostgresServer, schemas: list[str]
-) -> None:
-    ours = _app(postgres_server, schemas)
-    schema = ours.env["POSTGRES_SCHEMA"]
-    other = AppraisalApplication(env=postgres_server.eventsourcing_env(schema))
-    items = _items(2)
-    moved = [i for i in items if i.key == "A-0"]
-    still = [i for i in items if i.key == "A-1"]
-    half = len(moved) // 2
-    ours.record(moved[:half] + still)  # both ledgers now cached here
-    other.record(moved[half:])  # A-0 moves on elsewhere (a rebalance)
-    screening = ours.screen(moved + still)
-    a0, a1 = advisor_stream_id("A-0"), advisor_stream_id("A-1")
-    assert screening.loaded[a0].version == other.ledger(a0).version > half
-    assert ours.repository.cache is not None
-    assert screening.loaded[a1] is ours.repository.cache.get(a1)  # current: used as is
-    outcome = ours.record(screening.kept, loaded=screening.loaded)
-    assert outcome.recorded == []
-    assert len(outcome.duplicates) == len(items)
-    other.close()
     ours.close()

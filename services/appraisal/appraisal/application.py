@@ -33,6 +33,7 @@ from appraisal.policy.facts import AdvisorHistory, Fact
 
 StreamKind = Literal["advisor", "county"]
 PG_PROCESS_RECORDER = "appraisal.pg_recorder:ArrayInsertProcessRecorder"
+SQLITE_PROCESS_RECORDER = "appraisal.sqlite_recorder:StreamVersionsSQLiteRecorder"
 TRANSCODER = "appraisal.application:OrjsonDecodingTranscoder"
 L = TypeVar("L", bound=FactLedger)
 
@@ -236,9 +237,12 @@ class AppraisalApplication(Application[UUID]):
     def construct_env(self, name: str, env: Any = None) -> Environment:
         environment = super().construct_env(name, env)
         module = environment.get("PERSISTENCE_MODULE") or ""
-        if module.endswith("postgres") and not environment.get("PROCESS_RECORDER_TOPIC"):
-            # Batches inserted as arrays psycopg dumps in C (`appraisal.pg_recorder`).
-            environment["PROCESS_RECORDER_TOPIC"] = PG_PROCESS_RECORDER
+        if not environment.get("PROCESS_RECORDER_TOPIC"):
+            if module.endswith("postgres"):
+                # Batches inserted as arrays psycopg dumps in C (`appraisal.pg_recorder`).
+                environment["PROCESS_RECORDER_TOPIC"] = PG_PROCESS_RECORDER
+            elif module.endswith("sqlite"):
+                environment["PROCESS_RECORDER_TOPIC"] = SQLITE_PROCESS_RECORDER
         if not environment.get("TRANSCODER_TOPIC"):
             environment["TRANSCODER_TOPIC"] = TRANSCODER
         return environment
@@ -386,7 +390,7 @@ class AppraisalApplication(Application[UUID]):
         after its version, one query per stream; where the recorder can tell every
         stream's newest version in one query (`ArrayInsertProcessRecorder
         .stream_versions`), cached ledgers found current are used as they are, and
-        only the others are read."""
+        only the others are read (`.sqlite_recorder` does the same on SQLite)."""
         found: dict[UUID, Any] = {}
         versions_of = getattr(self.recorder, "stream_versions", None)
         cache = self.repository.cache
