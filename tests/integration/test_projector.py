@@ -149,6 +149,26 @@ def test_closing_issues_version_1_and_late_events_amend_it(
     assert (row["version"], row["provisional"], row["verdict"]) == (2, False, "RECTIFY")
 
 
+def test_a_replay_reports_progress_within_a_segment_and_ends_at_the_last_position(
+    app: AppraisalApplication, views: AppraisalViews, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app.record(_advisor("A-1") + _advisor("A-2") + _advisor("A-3"))
+    app.record(_county(PeriodClosed(fid("close"), at(5, month=1, year=2025), 2024)))
+    closed_at = app.recorder.max_notification_id()
+    app.record(_advisor("A-4"))
+    last = app.recorder.max_notification_id()
+    monkeypatch.setattr(projector_module, "PROGRESS_EVERY", 1)
+    reports: list[tuple[int, int]] = []
+    _projector(app, views).catch_up_by_segments(progress=lambda p, t: reports.append((p, t)))
+    positions = [p for p, _ in reports]
+    assert {t for _, t in reports} == {last}
+    # The first segment: one report per advisor (three), then its end at the close.
+    assert 0 < positions[0] < positions[1] < positions[2] < closed_at == positions[3]
+    # The second segment (one advisor) ends where the log does.
+    assert positions[4:] == [last, last]
+    assert views.max_tracking_id(projector_module.PROJECTION_NAME) == last
+
+
 def test_replaying_from_zero_with_any_page_size_gives_identical_views(
     app: AppraisalApplication,
     views: AppraisalViews,
