@@ -157,6 +157,8 @@ def test_a_replay_reports_progress_within_a_segment_and_ends_at_the_last_positio
     closed_at = app.recorder.max_notification_id()
     app.record(_advisor("A-4"))
     last = app.recorder.max_notification_id()
+    assert closed_at is not None
+    assert last is not None
     monkeypatch.setattr(projector_module, "PROGRESS_EVERY", 1)
     reports: list[tuple[int, int]] = []
     _projector(app, views).catch_up_by_segments(progress=lambda p, t: reports.append((p, t)))
