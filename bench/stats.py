@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import resource
+import threading
 from pathlib import Path
 
 
@@ -39,6 +41,42 @@ def projector_peak_rss_mb() -> float:
         for p in multiprocessing.active_children()
         if p.name == "appraisal-projector" and p.pid
     )
+
+
+def child_pids() -> set[int]:
+    """This process's children (from /proc: any child, however it was started)."""
+    me, found = os.getpid(), set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                # The fields after the command's closing parenthesis: state, ppid, ...
+                if int(entry.joinpath("stat").read_text().rsplit(")", 1)[1].split()[1]) == me:
+                    found.add(int(entry.name))
+    return found
+
+
+class NewChildrenPeak:
+    """Sum of the peak RSS of children started after this is, sampled until `stop`
+    (replay worker processes: VmHWM only rises, so a sample late in a child's life
+    is its peak)."""
+
+    def __init__(self, every_s: float = 0.5) -> None:
+        self._before = child_pids()
+        self._peaks: dict[int, float] = {}
+        self._done = threading.Event()
+        self._every_s = every_s
+        self._thread = threading.Thread(target=self._run, name="children-peak", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._done.wait(self._every_s):
+            for pid in child_pids() - self._before:
+                self._peaks[pid] = max(self._peaks.get(pid, 0.0), peak_rss_mb(pid))
+
+    def stop(self) -> float:
+        self._done.set()
+        self._thread.join()
+        return sum(self._peaks.values())
 
 
 def current_rss_mb() -> float:

@@ -9,10 +9,13 @@ from typing import Any
 
 import psycopg
 import pytest
+from eventsourcing.persistence import MapperDeserialisationError
+from eventsourcing.postgres import PostgresDatastore
 from psycopg import sql
 
 from appraisal.application import AppraisalApplication, Recordable
 from appraisal.domain.county import PeriodClosed, PolicyPublished, VillageRegistered
+from appraisal.domain.ids import advisor_stream_id
 from appraisal.policy import DEFAULT_POLICY
 from appraisal.projections import projector as projector_module
 from appraisal.projections.projector import AppraisalProjector
@@ -64,6 +67,27 @@ def views(event_store_env: dict[str, str], tmp_path: Any) -> Iterator[AppraisalV
     views = open_views(_other_views_env(event_store_env, tmp_path))
     yield views
     views.close()
+
+
+def _corrupt_last_event(app: AppraisalApplication, stream_id: uuid.UUID) -> None:
+    """Overwrite the stream's last stored event with bytes that are not JSON."""
+    recorder: Any = app.recorder
+    table = recorder.events_table_name
+    with recorder.datastore.transaction(commit=True) as cursor:
+        if isinstance(recorder.datastore, PostgresDatastore):
+            cursor.execute(
+                sql.SQL(
+                    "UPDATE {t} SET state = %s WHERE originator_id = %s AND originator_version "
+                    "= (SELECT max(originator_version) FROM {t} WHERE originator_id = %s)"
+                ).format(t=sql.Identifier(recorder.datastore.schema, table)),
+                (b"not json", stream_id, stream_id),
+            )
+        else:
+            cursor.execute(
+                f"UPDATE {table} SET state = ? WHERE originator_id = ? AND originator_version "
+                f"= (SELECT max(originator_version) FROM {table} WHERE originator_id = ?)",
+                (b"not json", stream_id.hex, stream_id.hex),
+            )
 
 
 def _projector(app: AppraisalApplication, views: AppraisalViews) -> AppraisalProjector:
@@ -171,11 +195,48 @@ def test_a_replay_reports_progress_within_a_segment_and_ends_at_the_last_positio
     assert views.max_tracking_id(projector_module.PROJECTION_NAME) == last
 
 
+def test_a_parallel_replay_reports_progress_per_chunk_and_ends_at_the_last_position(
+    app: AppraisalApplication, views: AppraisalViews, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app.record(_advisor("A-1") + _advisor("A-2") + _advisor("A-3"))
+    last = app.recorder.max_notification_id()
+    assert last is not None
+    monkeypatch.setattr(projector_module, "CHUNK", 1)
+    reports: list[tuple[int, int]] = []
+    projector = _projector(app, views)
+    projector.catch_up_by_segments(
+        progress=lambda p, t: reports.append((p, t)), workers=2, parallel_from=1
+    )
+    # One report per chunk (an advisor each), then the segment's end.
+    positions = [p for p, _ in reports]
+    assert 0 < positions[0] < positions[1] < positions[2] == last == positions[3]
+    assert {t for _, t in reports} == {last}
+    assert views.max_tracking_id(projector_module.PROJECTION_NAME) == last
+    assert {row["advisor_id"] for row in views.county_assignments(COUNTY, 2024)} == {
+        "A-1",
+        "A-2",
+        "A-3",
+    }
+
+
+def test_a_worker_that_cannot_read_an_event_fails_the_replay_and_nothing_is_written(
+    app: AppraisalApplication, views: AppraisalViews, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app.record(_advisor("A-1") + _advisor("A-2"))
+    _corrupt_last_event(app, advisor_stream_id("A-2"))
+    monkeypatch.setattr(projector_module, "CHUNK", 1)
+    with pytest.raises(MapperDeserialisationError):
+        _projector(app, views).catch_up_by_segments(workers=2, parallel_from=1)
+    assert views.max_tracking_id(projector_module.PROJECTION_NAME) is None
+    assert views.county_assignments(COUNTY, 2024) == []
+
+
 def test_replaying_from_zero_with_any_page_size_gives_identical_views(
     app: AppraisalApplication,
     views: AppraisalViews,
     event_store_env: dict[str, str],
     tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     app.record(_advisor("A-1") + _advisor("A-2", compliant_months=8, ratings=[5] * 12))
     app.record(_county(PeriodClosed(fid("close"), at(5, month=1, year=2025), 2024)))
@@ -197,6 +258,12 @@ def test_replaying_from_zero_with_any_page_size_gives_identical_views(
         replay_views = open_views(_other_views_env(event_store_env, tmp_path))
         _projector(app, replay_views).catch_up_by_segments(limit=segment_limit)
         digests.add(replay_views.digest())
+    # Worker processes, one advisor per task; the second segment re-reads the
+    # verdict versions the first one wrote (its events change a closed year).
+    monkeypatch.setattr(projector_module, "CHUNK", 1)
+    replay_views = open_views(_other_views_env(event_store_env, tmp_path))
+    _projector(app, replay_views).catch_up_by_segments(workers=2, parallel_from=1)
+    digests.add(replay_views.digest())
     assert len(digests) == 1
     versions = views.verdict_versions(COUNTY, 2024, "A-2", "V-A-2")
     # One amendment per outcome-changing event, however the log was paged.

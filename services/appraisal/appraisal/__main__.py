@@ -88,13 +88,24 @@ def main(argv: list[str] | None = None) -> int:
     fresh_env = fresh_views_env(env, settings.data_dir)
     with tqdm(desc="replaying", unit="event") as bar:
         if args.command == "replay":
-            digest = replay(app, open_views(fresh_env), PrcCalendar(), progress=_progress(bar))
+            digest = replay(
+                app,
+                open_views(fresh_env),
+                PrcCalendar(),
+                progress=_progress(bar),
+                workers=settings.replay_workers,
+            )
             where = fresh_env.get("VIEWS_SQLITE_DBNAME") or fresh_env["POSTGRES_SCHEMA"]
             print(f"replayed into {where}")
             print(f"digest {digest}")
             return 0
         result = run_verify(
-            app, open_views(env), open_views(fresh_env), PrcCalendar(), progress=_progress(bar)
+            app,
+            open_views(env),
+            open_views(fresh_env),
+            PrcCalendar(),
+            progress=_progress(bar),
+            workers=settings.replay_workers,
         )
     print(f"position {result.position}: live {result.live_digest}, replay {result.replay_digest}")
     if result.drift:

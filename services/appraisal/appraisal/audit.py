@@ -62,13 +62,15 @@ def replay(
     *,
     stop: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
 ) -> str:
-    """Project the event store (up to `stop`) into `views`, which must be empty; the digest."""
+    """Project the event store (up to `stop`) into `views`, which must be empty; the
+    digest. `workers` processes project large segments' advisors side by side."""
     # Summaries are settled once, at the end: settling per segment would redo them.
     projector = AppraisalProjector(app, views, calendar, settle_every_s=float("inf"))
     if projector.position:
         raise ValueError("replay needs empty views")
-    projector.catch_up_by_segments(progress=progress, stop=stop)
+    projector.catch_up_by_segments(progress=progress, stop=stop, workers=workers)
     projector.settle()
     return views.digest()
 
@@ -79,11 +81,14 @@ def verify(
     fresh: AppraisalViews,
     calendar: WorkdayCalendar,
     progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
 ) -> Verification:
     """Compare the live views with a replay up to the live position."""
     position = live.max_tracking_id(PROJECTION_NAME) or 0
     if position:
-        replay_digest = replay(app, fresh, calendar, stop=position, progress=progress)
+        replay_digest = replay(
+            app, fresh, calendar, stop=position, progress=progress, workers=workers
+        )
     else:
         replay_digest = fresh.digest()
     result = Verification(position, live.digest(), replay_digest)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -67,6 +68,13 @@ class AppraisalSettings(BaseSettings):
         ge=0,
         description="While events keep coming, how often county summaries and award "
         "shortlists are recomputed (at once when the projector catches up).",
+    )
+
+    replay_workers: int = Field(
+        default_factory=lambda: min(8, len(os.sched_getaffinity(0))),
+        ge=1,
+        description="Processes that project a replay's (or verify's) advisors side by side "
+        "(default: the cores this process may use, at most 8; 1: all in one process).",
     )
 
     def eventsourcing_env(self) -> dict[str, str]:

@@ -71,6 +71,7 @@ from appraisal.projections.store import (
     VerdictVersionRow,
     ViewChanges,
 )
+from appraisal.projections.workers import SegmentPool, shareable
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,10 @@ PROJECTION_NAME = "appraisal-views"
 # A segment holds 8 bytes per notification (40 MB at the limit) besides the ledgers.
 SEGMENT_LIMIT = 5_000_000
 PROGRESS_EVERY = 100  # advisors between progress reports within a segment
+# Worker processes (`catch_up_by_segments(workers=N)`) take a segment from this many
+# advisor notifications: below it, starting them costs more than they save.
+PARALLEL_FROM = 20_000
+CHUNK = 10_000  # advisor notifications per task handed to a worker (at least one advisor)
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 
 
@@ -111,6 +116,16 @@ class _Step:
     latest: dict[tuple[str, int], dict[tuple[str, str], dict[str, Any]]] = field(
         default_factory=dict
     )
+
+    def merge(self, other: _Step) -> None:
+        """Add `other`'s changes, made after this step's (other advisors' rows)."""
+        self.replace |= other.replace
+        self.assignments.update(other.assignments)
+        self.advisor_years.update(other.advisor_years)
+        for key, versions in other.versions.items():
+            self.versions.setdefault(key, []).extend(versions)
+        self.streams.update(other.streams)
+        self.dirty |= other.dirty
 
     def changes(self) -> ViewChanges:
         return ViewChanges(
@@ -225,21 +240,35 @@ class AppraisalProjector:
         limit: int = SEGMENT_LIMIT,
         progress: Callable[[int, int], None] | None = None,
         stop: int | None = None,
+        workers: int = 1,
+        parallel_from: int = PARALLEL_FROM,
     ) -> int:
         """Like `catch_up`, one segment (up to the next policy or close) per step.
 
         For replays and long backlogs: every touched advisor is appraised once per
         segment instead of once per page, with the same result (see `run_segment`).
         `progress` is told the position reached as each segment's advisors are done.
+        With `workers` > 1, segments of at least `parallel_from` advisor notifications
+        are projected by that many worker processes (`workers.SegmentPool`), with the
+        same result; stores SQLite keeps in memory are always projected here.
         """
+        pool: SegmentPool | None = None
+        if workers > 1 and shareable(dict(self.app.env)) and shareable(self.views.opened_with):
+            pool = SegmentPool(dict(self.app.env), self.views.opened_with, self.calendar, workers)
         total = 0
-        while True:
-            done = self.run_segment(limit, stop=stop, progress=progress)
-            if not done:
-                return total
-            total += done
-            if progress:
-                progress(self.position, stop or self.app.recorder.max_notification_id() or 0)
+        try:
+            while True:
+                done = self.run_segment(
+                    limit, stop=stop, progress=progress, pool=pool, parallel_from=parallel_from
+                )
+                if not done:
+                    return total
+                total += done
+                if progress:
+                    progress(self.position, stop or self.app.recorder.max_notification_id() or 0)
+        finally:
+            if pool is not None:
+                pool.close()
 
     def run_segment(
         self,
@@ -247,6 +276,8 @@ class AppraisalProjector:
         stop: int | None = None,
         scan: int = 5000,
         progress: Callable[[int, int], None] | None = None,
+        pool: SegmentPool | None = None,
+        parallel_from: int = PARALLEL_FROM,
     ) -> int:
         """Project up to the next published policy or closed year, at most `limit`
         notifications, then that county change itself (as `run_once` would).
@@ -301,7 +332,9 @@ class AppraisalProjector:
                 if progress is not None:
                     total = stop or self.app.recorder.max_notification_id() or 0
                     report = _offset_progress(progress, before, total)
-                self._project_touched(county_events, touched, last, report)
+                if pool is not None and count - len(county_events) < parallel_from:
+                    pool = None
+                self._project_touched(county_events, touched, last, report, pool)
             if change is not None:
                 self._project_county_change(*change)
                 count += 1
@@ -321,22 +354,49 @@ class AppraisalProjector:
         touched: dict[UUID, _Touched],
         position: int,
         progress: Callable[[int], None] | None = None,
+        pool: SegmentPool | None = None,
     ) -> None:
-        """Project a segment; `progress` is told how many notifications are done so far."""
+        """Project a segment; `progress` is told how many notifications are done so far.
+
+        Advisors go in the order of their stream ids, here or in `pool`'s workers
+        (contiguous chunks, merged in order): the same rows, written in the same order.
+        """
         step = _Step()
         for _, event in county_events:
             self._county_event(event, step)
         done = len(county_events)
-        for index, stream_id in enumerate(sorted(touched, key=str), 1):
-            part = touched[stream_id]
-            events = self._stream_events(stream_id, part.first, part.last)
-            self._project_advisor(
-                stream_id, list(zip(map(_At, part.positions), events, strict=True)), step
-            )
-            done += len(part.positions)
-            if progress is not None and index % PROGRESS_EVERY == 0:
-                progress(done)
+        parts = [(stream_id, touched[stream_id]) for stream_id in sorted(touched, key=str)]
+        if pool is not None:
+            chunks = _chunks(parts)
+            for chunk, chunk_step in zip(chunks, pool.project(position, chunks), strict=True):
+                step.merge(chunk_step)
+                done += sum(len(part.positions) for _, part in chunk)
+                if progress is not None:
+                    progress(done)
+        else:
+            for index, (stream_id, part) in enumerate(parts, 1):
+                self._project_part(stream_id, part, step)
+                done += len(part.positions)
+                if progress is not None and index % PROGRESS_EVERY == 0:
+                    progress(done)
         self.views.write(step.changes(), Tracking(self.name, position))
+
+    def project_parts(self, position: int, parts: Sequence[tuple[UUID, _Touched]]) -> _Step:
+        """The step of these advisors' parts of a segment ending at `position` (in a
+        worker process: the parent merges the steps and writes them)."""
+        if self._registers_at != position:
+            self._rebuild_registers(position)
+        step = _Step()
+        for stream_id, part in parts:
+            self._project_part(stream_id, part, step)
+        step.latest.clear()  # read here, for this step only
+        return step
+
+    def _project_part(self, stream_id: UUID, part: _Touched, step: _Step) -> None:
+        events = self._stream_events(stream_id, part.first, part.last)
+        self._project_advisor(
+            stream_id, list(zip(map(_At, part.positions), events, strict=True)), step
+        )
 
     def _stream_events(self, stream_id: UUID, first: int, last: int) -> list[Any]:
         """The stream's events `first`..`last`; the advisor as of `first - 1` is cached."""
@@ -875,6 +935,19 @@ def _earliest_year(fact: Any, history: AdvisorHistory, cited: dict[UUID, int] | 
     if cited and fact.event_id in cited:
         years.append(cited[fact.event_id])  # a rating citing it may become valid
     return min(years)
+
+
+def _chunks(parts: list[tuple[UUID, _Touched]]) -> list[list[tuple[UUID, _Touched]]]:
+    """`parts` cut into runs of about `CHUNK` notifications (whole advisors)."""
+    chunks: list[list[tuple[UUID, _Touched]]] = []
+    size = CHUNK
+    for item in parts:
+        if size >= CHUNK:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(item)
+        size += len(item[1].positions)
+    return chunks
 
 
 def _offset_progress(

@@ -165,6 +165,8 @@ class AppraisalViews(TrackingRecorder, ABC):
     """Command and query methods of the read models, independent of the backend."""
 
     placeholder = "%s"
+    # The environment `open_views` opened these views with (for worker processes).
+    opened_with: dict[str, str] = {}  # noqa: RUF012 (replaced per instance, never mutated)
 
     @abstractmethod
     def _table(self, name: str) -> str: ...
@@ -615,6 +617,7 @@ def open_views(env: dict[str, str]) -> AppraisalViews:
     else:
         raise ValueError(f"projections need SQLite or PostgreSQL, not {module!r}")
     assert isinstance(recorder, AppraisalViews)
+    recorder.opened_with = dict(env)
     return recorder
 
 
