@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime
 
 import pytest
+from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import IntegrityError, ProcessRecorder, StoredEvent, Tracking
+from eventsourcing.utils import get_topic
 
 from appraisal.application import AppraisalApplication, Recordable
+from appraisal.domain.advisor import Advisor
+from appraisal.domain.ids import advisor_stream_id
 from appraisal.domain.ledger import FactLedger
 from appraisal.policy import (
     BUILTIN_POLICY_ID,
@@ -115,6 +120,49 @@ def test_long_histories_are_snapshotted_and_reload_identically(
     app.close()
     reopened = AppraisalApplication(env=event_store_env)
     assert reopened.history("A-1") == expected
+    # Rebuilt from the snapshot (at version 500) and the events after it.
+    [snapshot] = reopened.snapshots.get(stream.id) if reopened.snapshots else []
+    assert type(snapshot) is FactLedger.Snapshot
+    ledger = reopened.ledger(stream.id)
+    assert all(ledger.knows(fact.event_id) for fact in expected.facts)
+    assert not ledger.knows(uuid.uuid4())
+    assert ledger.record(expected.facts[0]) is False  # a duplicate, as before
+    reopened.close()
+
+
+def test_a_ledger_snapshot_stored_by_version_1_is_read_by_version_2(
+    event_store_env: dict[str, str],
+) -> None:
+    """Upcasting: a v1 ledger snapshot (the library's class, facts keyed by hex id)."""
+    app = AppraisalApplication(env=event_store_env)
+    app.record(_batch("old-", "A-1"))
+    ledger = app.ledger(advisor_stream_id("A-1"))
+    state = {
+        "advisor_id": "A-1",
+        "county_id": "440115",
+        "_facts": {fact.event_id.hex: fact for fact in ledger.facts()},
+    }
+    assert app.snapshots is not None
+    app.snapshots.put(
+        [
+            Snapshot(
+                originator_id=ledger.id,
+                originator_version=ledger.version,
+                timestamp=datetime.now(UTC),
+                topic=get_topic(Advisor),
+                state=state,
+            )
+        ]
+    )
+    app.record(_batch("new-", "A-1"))
+    expected = app.history("A-1")
+    app.close()
+    reopened = AppraisalApplication(env=event_store_env)
+    read_back = reopened.ledger(advisor_stream_id("A-1"))
+    assert [type(s) for s in reopened.snapshots.get(ledger.id)] == [Snapshot]  # type: ignore[union-attr]
+    assert read_back.facts() == expected.facts
+    assert all(read_back.knows(fact.event_id) for fact in expected.facts)
+    assert read_back.record(expected.facts[0]) is False
     reopened.close()
 
 
