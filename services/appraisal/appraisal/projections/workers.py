@@ -52,7 +52,13 @@ class SegmentPool:
         if workers < 2:
             raise ValueError(f"a pool needs at least 2 workers, not {workers}")
         self.workers = workers
-        self._start_args = (dict(app_env), dict(views_env), calendar)
+        # The parent has created every table. Workers starting side by side must not
+        # all run CREATE TABLE IF NOT EXISTS: on PostgreSQL concurrent DDL on the same
+        # catalog rows fails ("tuple concurrently updated") and kills the pool.
+        read_only = dict.fromkeys(
+            ("CREATE_TABLE", "APPRAISAL_CREATE_TABLE", "APPRAISAL_VIEWS_CREATE_TABLE"), "n"
+        )
+        self._start_args = ({**app_env, **read_only}, {**views_env, **read_only}, calendar)
         self._executor: ProcessPoolExecutor | None = None
 
     def project(
