@@ -28,7 +28,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -87,6 +87,8 @@ PROGRESS_EVERY = 100  # advisors between progress reports within a segment
 # advisor notifications: below it, starting them costs more than they save.
 PARALLEL_FROM = 20_000
 CHUNK = 10_000  # advisor notifications per task handed to a worker (at least one advisor)
+CHANGE_CHUNK = 100  # advisors per task of a county change handed to a worker
+_T = TypeVar("_T")
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 
 
@@ -332,11 +334,10 @@ class AppraisalProjector:
                 if progress is not None:
                     total = stop or self.app.recorder.max_notification_id() or 0
                     report = _offset_progress(progress, before, total)
-                if pool is not None and count - len(county_events) < parallel_from:
-                    pool = None
-                self._project_touched(county_events, touched, last, report, pool)
+                small = count - len(county_events) < parallel_from
+                self._project_touched(county_events, touched, last, report, None if small else pool)
             if change is not None:
-                self._project_county_change(*change)
+                self._project_county_change(*change, pool=pool)
                 count += 1
                 last = change[0].id
         except Exception:
@@ -367,12 +368,21 @@ class AppraisalProjector:
         done = len(county_events)
         parts = [(stream_id, touched[stream_id]) for stream_id in sorted(touched, key=str)]
         if pool is not None:
-            chunks = _chunks(parts)
-            for chunk, chunk_step in zip(chunks, pool.project(position, chunks), strict=True):
-                step.merge(chunk_step)
-                done += sum(len(part.positions) for _, part in chunk)
+            finished = [done]
+
+            def chunk_done(chunk: Sequence[tuple[UUID, _Touched]]) -> None:
+                finished[0] += sum(len(part.positions) for _, part in chunk)
                 if progress is not None:
-                    progress(done)
+                    progress(finished[0])
+
+            chunks = [
+                chunk
+                for group in pool.by_worker(parts)
+                for chunk in _chunks(group, lambda part: len(part.positions), CHUNK)
+            ]
+            steps = pool.run("project_parts", position, chunks, done=chunk_done)
+            for stream_id, _ in parts:
+                step.merge(steps[stream_id])
         else:
             for index, (stream_id, part) in enumerate(parts, 1):
                 self._project_part(stream_id, part, step)
@@ -381,16 +391,39 @@ class AppraisalProjector:
                     progress(done)
         self.views.write(step.changes(), Tracking(self.name, position))
 
-    def project_parts(self, position: int, parts: Sequence[tuple[UUID, _Touched]]) -> _Step:
-        """The step of these advisors' parts of a segment ending at `position` (in a
+    def project_parts(
+        self, position: int, parts: Sequence[tuple[UUID, _Touched]]
+    ) -> list[tuple[UUID, _Step]]:
+        """Each advisor's step for its part of a segment ending at `position` (in a
         worker process: the parent merges the steps and writes them)."""
         if self._registers_at != position:
             self._rebuild_registers(position)
-        step = _Step()
+        steps = []
         for stream_id, part in parts:
+            step = _Step()
             self._project_part(stream_id, part, step)
-        step.latest.clear()  # read here, for this step only
-        return step
+            steps.append((stream_id, step))
+        return steps
+
+    def project_change_parts(
+        self,
+        position: int,
+        streams: Sequence[tuple[UUID, int]],
+        from_year: int,
+        cause: _Cause,
+        latest: dict[tuple[str, int], dict[tuple[str, str], dict[str, Any]]],
+    ) -> list[tuple[UUID, _Step]]:
+        """Each advisor's step for the county change at `position` (in a worker
+        process): the advisors at their `streams` versions, appraised again."""
+        if self._registers_at != position:
+            self._rebuild_registers(position)
+        steps = []
+        for stream_id, version in streams:
+            step = _Step(latest=latest)
+            self._appraise(self._advisor_at(stream_id, version), None, from_year, cause, step)
+            step.latest = {}  # the parent's; not sent back
+            steps.append((stream_id, step))
+        return steps
 
     def _project_part(self, stream_id: UUID, part: _Touched, step: _Step) -> None:
         events = self._stream_events(stream_id, part.first, part.last)
@@ -624,7 +657,11 @@ class AppraisalProjector:
             evicted, _ = self._advisors.popitem(last=False)
             self._appraised.pop(evicted, None)
 
-    def _project_county_change(self, notification: Notification, event: Any) -> None:
+    def _project_county_change(
+        self, notification: Notification, event: Any, pool: SegmentPool | None = None
+    ) -> None:
+        """Apply a policy or a close, and appraise every advisor it concerns again:
+        here, or in `pool`'s workers once they hold the advisors (a replay)."""
         county = self._apply_to_register(event)
         fact = event.fact
         step = _Step()
@@ -645,9 +682,25 @@ class AppraisalProjector:
                 if year >= from_year:
                     step.latest[(county_id, year)] = self.views.latest_versions(county_id, year)
         cause = _Cause((fact.event_id,), notification.id, event.timestamp)
-        for stream in streams:
-            advisor = self._advisor_at(UUID(stream.stream_id), stream.version)
-            self._appraise(advisor, None, from_year, cause, step)
+        if pool is not None and pool.started:
+            items = [(UUID(s.stream_id), s.version) for s in streams]
+            advisor_of = {UUID(s.stream_id): s.advisor_id for s in streams}
+            chunks = [
+                chunk
+                for group in pool.by_worker(items)
+                for chunk in _chunks(group, lambda _: 1, CHANGE_CHUNK)
+            ]
+            # Each chunk carries the latest verdicts of its own advisors only.
+            latest = [(_latest_of(step.latest, {advisor_of[s] for s, _ in c}),) for c in chunks]
+            steps = pool.run(
+                "project_change_parts", notification.id, chunks, from_year, cause, per_chunk=latest
+            )
+            for stream_id, _ in items:
+                step.merge(steps[stream_id])
+        else:
+            for stream in streams:
+                advisor = self._advisor_at(UUID(stream.stream_id), stream.version)
+                self._appraise(advisor, None, from_year, cause, step)
         self.views.write(step.changes(), Tracking(self.name, notification.id))
 
     def _appraise(
@@ -937,17 +990,29 @@ def _earliest_year(fact: Any, history: AdvisorHistory, cited: dict[UUID, int] | 
     return min(years)
 
 
-def _chunks(parts: list[tuple[UUID, _Touched]]) -> list[list[tuple[UUID, _Touched]]]:
-    """`parts` cut into runs of about `CHUNK` notifications (whole advisors)."""
-    chunks: list[list[tuple[UUID, _Touched]]] = []
-    size = CHUNK
-    for item in parts:
-        if size >= CHUNK:
+def _chunks(
+    items: Sequence[tuple[UUID, _T]], weight: Callable[[_T], int], limit: int
+) -> list[list[tuple[UUID, _T]]]:
+    """`items` cut into runs of about `limit` by `weight` (whole advisors)."""
+    chunks: list[list[tuple[UUID, _T]]] = []
+    size = limit
+    for item in items:
+        if size >= limit:
             chunks.append([])
             size = 0
         chunks[-1].append(item)
-        size += len(item[1].positions)
+        size += weight(item[1])
     return chunks
+
+
+def _latest_of(
+    latest: dict[tuple[str, int], dict[tuple[str, str], dict[str, Any]]], advisors: set[str]
+) -> dict[tuple[str, int], dict[tuple[str, str], dict[str, Any]]]:
+    """The latest verdict versions of these advisors' assignments only."""
+    return {
+        county_year: {key: row for key, row in rows.items() if key[0] in advisors}
+        for county_year, rows in latest.items()
+    }
 
 
 def _offset_progress(

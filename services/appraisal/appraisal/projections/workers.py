@@ -16,17 +16,16 @@ the replay ends.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from itertools import repeat
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 if TYPE_CHECKING:
     from appraisal.policy import WorkdayCalendar
-    from appraisal.projections.projector import AppraisalProjector, _Step, _Touched
+    from appraisal.projections.projector import AppraisalProjector, _Step
 
-# A worker's projector: set by `_start` in each worker process, used by `_project`.
+# A worker's projector: set by `_start` in each worker process, used by `_run`.
 _projector: AppraisalProjector | None = None
 
 
@@ -40,7 +39,13 @@ def shareable(env: dict[str, str]) -> bool:
 
 
 class SegmentPool:
-    """`workers` processes projecting chunks of a segment's advisors (started lazily)."""
+    """`workers` processes projecting a replay's advisors (started on first use).
+
+    Each advisor always goes to the same worker (by its stream id), so the ledger
+    and appraisal a worker cached in one segment serve it in the next and in a
+    county change (a close re-appraises every advisor of the county: in the parent,
+    whose caches are empty, that step alone took longer than the segment before it).
+    """
 
     def __init__(
         self,
@@ -59,25 +64,64 @@ class SegmentPool:
             ("CREATE_TABLE", "APPRAISAL_CREATE_TABLE", "APPRAISAL_VIEWS_CREATE_TABLE"), "n"
         )
         self._start_args = ({**app_env, **read_only}, {**views_env, **read_only}, calendar)
-        self._executor: ProcessPoolExecutor | None = None
+        self._executors: list[ProcessPoolExecutor] = []
 
-    def project(
-        self, position: int, chunks: Sequence[Sequence[tuple[UUID, _Touched]]]
-    ) -> Iterator[_Step]:
-        """Each chunk's step, in the order of `chunks`, as of notification `position`."""
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(
-                self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start,
-                initargs=self._start_args,
-            )
-        return self._executor.map(_project, repeat(position), chunks)
+    @property
+    def started(self) -> bool:
+        return bool(self._executors)
+
+    def run(
+        self,
+        method: str,
+        position: int,
+        chunks: Sequence[Sequence[tuple[UUID, Any]]],
+        *args: Any,
+        per_chunk: Sequence[tuple[Any, ...]] | None = None,
+        done: Callable[[Sequence[tuple[UUID, Any]]], None] | None = None,
+    ) -> dict[UUID, _Step]:
+        """Each advisor's step: `method` of a worker's projector applied to every chunk
+        (as of notification `position`) with `args` and the chunk's own `per_chunk`
+        arguments; `done` is told of each chunk as it finishes. The chunks run side
+        by side; every chunk must hold advisors of one worker only (`by_worker`)."""
+        if not self._executors:
+            context = multiprocessing.get_context("spawn")
+            self._executors = [
+                ProcessPoolExecutor(
+                    1, mp_context=context, initializer=_start, initargs=self._start_args
+                )
+                for _ in range(self.workers)
+            ]
+        futures: dict[Future[list[tuple[UUID, _Step]]], Sequence[tuple[UUID, Any]]] = {}
+        for index, chunk in enumerate(chunks):
+            executor = self._executors[self.worker_of(chunk[0][0])]
+            own = per_chunk[index] if per_chunk is not None else ()
+            futures[executor.submit(_run, method, position, chunk, *args, *own)] = chunk
+        steps: dict[UUID, _Step] = {}
+        try:
+            for future in as_completed(futures):
+                steps.update(future.result())
+                if done is not None:
+                    done(futures[future])
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+        return steps
+
+    def worker_of(self, stream_id: UUID) -> int:
+        return stream_id.int % self.workers
+
+    def by_worker(self, items: Sequence[tuple[UUID, Any]]) -> list[list[tuple[UUID, Any]]]:
+        """`items` split by the worker their advisor belongs to, order kept within each."""
+        groups: list[list[tuple[UUID, Any]]] = [[] for _ in range(self.workers)]
+        for item in items:
+            groups[self.worker_of(item[0])].append(item)
+        return groups
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        for executor in self._executors:
+            executor.shutdown(wait=True, cancel_futures=True)
+        self._executors = []
 
     def __enter__(self) -> SegmentPool:
         return self
@@ -100,6 +144,8 @@ def _start(app_env: dict[str, str], views_env: dict[str, str], calendar: Any) ->
     )
 
 
-def _project(position: int, chunk: Sequence[tuple[UUID, _Touched]]) -> _Step:
+def _run(
+    method: str, position: int, chunk: Sequence[tuple[UUID, Any]], *args: Any
+) -> list[tuple[UUID, _Step]]:
     assert _projector is not None, "worker not started"
-    return _projector.project_parts(position, chunk)
+    return getattr(_projector, method)(position, chunk, *args)  # type: ignore[no-any-return]
