@@ -360,7 +360,8 @@ class AppraisalProjector:
         """Project a segment; `progress` is told how many notifications are done so far.
 
         Advisors go in the order of their stream ids, here or in `pool`'s workers
-        (contiguous chunks, merged in order): the same rows, written in the same order.
+        (each advisor to its own worker, merged in stream-id order): the same rows, written
+        in the same order.
         """
         step = _Step()
         for _, event in county_events:

@@ -2,10 +2,11 @@
 
 A segment's advisors are independent of each other: each one's rows depend on its
 own stream, the county registers as of the segment's end and the verdict versions
-already in the views. So a replay can hand contiguous chunks of the sorted advisors
-to worker processes, each with its own application and projector over the same
-event store and views (which they only read), and merge the chunks' steps in order:
-the parent writes exactly the rows, in exactly the order, a single process would.
+already in the views. So a replay can hand the advisors to worker processes (each
+advisor always to the same one, by stream id), each with its own application and
+projector over the same event store and views (which they only read), and merge
+the advisors' steps in stream-id order: the parent writes exactly the rows, in
+exactly the order, a single process would.
 
 Processes, not threads: decoding events and the §5 rules are pure Python and hold
 the GIL. Workers are spawned (not forked: the parent holds connection pools and
