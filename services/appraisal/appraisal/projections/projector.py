@@ -255,8 +255,9 @@ class AppraisalProjector:
         same result; stores SQLite keeps in memory are always projected here.
         """
         pool: SegmentPool | None = None
-        if workers > 1 and shareable(dict(self.app.env)) and shareable(self.views.opened_with):
-            pool = SegmentPool(dict(self.app.env), self.views.opened_with, self.calendar, workers)
+        app_env = dict(self.app.env)
+        if workers > 1 and shareable(app_env) and shareable(self.views.opened_with):
+            pool = SegmentPool(app_env, self.views.opened_with, self.calendar, workers)
         total = 0
         try:
             while True:

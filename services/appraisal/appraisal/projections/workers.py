@@ -124,12 +124,6 @@ class SegmentPool:
             executor.shutdown(wait=True, cancel_futures=True)
         self._executors = []
 
-    def __enter__(self) -> SegmentPool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
 
 def _start(app_env: dict[str, str], views_env: dict[str, str], calendar: Any) -> None:
     """Open this worker's application, views and projector (in the worker process)."""
