@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, Snapshot
+from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Snapshot as LibrarySnapshot
 
 
 class Fact(Protocol):
@@ -45,7 +46,7 @@ class FactLedger(Aggregate):
         # Each key was its fact's `event_id.hex`: index by the int the fact already holds.
         state["_facts"] = {fact.event_id.int: fact for fact in state["_facts"].values()}
 
-    class Snapshot(Snapshot):
+    class Snapshot(LibrarySnapshot):
         """A ledger's snapshot, its facts stored as a list: JSON object keys are text,
         and the ledger's are integers."""
 
