@@ -55,13 +55,22 @@ class AppraisalSettings(BaseSettings):
     projector_page: int = Field(
         50_000,
         ge=1,
-        description="Most notifications one projector step takes (held in memory during "
-        "the step; a projector behind by more catches up in steps of this size).",
+        description="Most notifications one projector step holds in memory; when more "
+        "wait, a step takes them all reading each touched advisor's stream (positions "
+        "held, not events).",
     )
     projector_interval_s: float = Field(
         1.0,
         ge=0,
         description="Least time between projector steps unless a full page waits (coalescing).",
+    )
+    projector_duty: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="While events keep coming, the most of its time the projector spends "
+        "stepping: after a step of t seconds it rests t × (1/duty − 1) (at least the "
+        "interval) while events accumulate. 1 steps back to back.",
     )
     projector_settle_s: float = Field(
         5.0,

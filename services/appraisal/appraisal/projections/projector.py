@@ -215,9 +215,13 @@ class AppraisalProjector:
     def position(self) -> int:
         return self.views.max_tracking_id(self.name) or 0
 
+    def head(self) -> int:
+        """The newest notification in the event store (0 when it is empty)."""
+        return self.app.recorder.max_notification_id() or 0
+
     def lag(self) -> int:
         """Notifications recorded but not yet projected."""
-        return max(0, (self.app.recorder.max_notification_id() or 0) - self.position)
+        return max(0, self.head() - self.position)
 
     # --- running ---------------------------------------------------------------
 
@@ -449,6 +453,19 @@ class AppraisalProjector:
         if advisor is not None:
             self._remember(stream_id, advisor)
         return events
+
+    def step(self, page: int) -> int:
+        """One step of the live loop (`runner.project_forever`): up to `page`
+        notifications, or, when more than a page waits, everything waiting (up to the
+        next county change) by `run_segment`, which holds positions, not events.
+
+        A step appraises each advisor it touches once, over the whole ledger, however
+        many of the advisor's events it covers: a backlog taken in pages of 50,000
+        cost a full re-appraisal per page (~6 s at 1M events, issue #8); taken whole
+        it costs one. Either way the projection is the same (`run_segment`)."""
+        if self.lag() > page:
+            return self.run_segment()
+        return self.run_once(page)
 
     def run_once(self, limit: int = 500, stop: int | None = None) -> int:
         """Project up to `limit` notifications after the tracked position (not past `stop`)."""

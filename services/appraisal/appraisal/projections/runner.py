@@ -3,7 +3,7 @@
 Re-appraising advisors is CPU-bound Python. In a thread it shares one interpreter
 lock with the Kafka consumer and the HTTP API, so on a 2-core machine each slows
 the others; in its own process (the default, `APPRAISAL_PROJECTOR=process`) it has
-a core to itself. Either way the steps are the same `AppraisalProjector.run_once`
+a core to itself. Either way the steps are the same `AppraisalProjector.step`
 calls with the same tracking, so a step is committed exactly once whichever runs it.
 
 The loop reports every step (`StepReport`) to a callback; the service turns the
@@ -35,6 +35,8 @@ class Pacing:
     page: int
     interval_s: float
     idle_s: float
+    duty: float = 1.0
+    """Most of its time the loop spends stepping while events keep coming (0 < duty ≤ 1)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +57,13 @@ class Stop(Protocol):
 
 
 class Projecting(Protocol):
-    def run_once(self, limit: int = ..., stop: int | None = ...) -> int: ...
+    def step(self, page: int) -> int:
+        """Project what waits (a page, or a whole backlog); how many notifications."""
+        ...
+
+    def head(self) -> int:
+        """The newest position in the event store."""
+        ...
 
 
 def project_forever(
@@ -67,15 +75,23 @@ def project_forever(
 ) -> None:
     """Step until `stop` is set (or `alive()` turns false).
 
-    Re-appraising an advisor is the expensive part, so unless a full page is waiting
-    the loop lets events accumulate for `interval_s`: one step then covers many
-    events of the same advisors. A failed step is retried with doubling backoff.
+    Re-appraising an advisor is the expensive part, and a step costs about the same
+    however many events of an advisor it covers (the advisor's whole ledger is
+    appraised again). So the loop lets events accumulate for `interval_s` between
+    steps, a step takes everything waiting (`AppraisalProjector.step`), and under
+    load the loop also rests after a step until `pacing.duty` of the time since the
+    step began was spent stepping: with 0.5, a 4 s step is followed by up to 4 s in
+    which events accumulate, which halves the projector's CPU during a burst and
+    leaves it to the consumer, at the price of read models up to about two steps
+    behind. That rest ends as soon as an interval passes with nothing new in the
+    store: once a burst is over there is nothing to coalesce. A failed step is
+    retried with doubling backoff.
     """
     backoff = pacing.idle_s
     while not stop.is_set() and alive():
         started = time.perf_counter()
         try:
-            done = projector.run_once(pacing.page)
+            done = projector.step(pacing.page)
         except IntegrityError:
             # Another instance committed this step first; continue from its position.
             done = 0
@@ -88,9 +104,33 @@ def project_forever(
         backoff = pacing.idle_s
         elapsed = time.perf_counter() - started
         report(StepReport(done, elapsed))
-        if done < pacing.page:
-            pause = pacing.interval_s if done else pacing.idle_s
-            stop.wait(max(pacing.idle_s, pause - elapsed))
+        rest(projector, pacing, done, elapsed, stop)
+
+
+def rest(projector: Projecting, pacing: Pacing, done: int, elapsed: float, stop: Stop) -> None:
+    """Wait after a step of `done` notifications that took `elapsed` s.
+
+    Idle after an empty step; otherwise the coalescing interval, then the rest the
+    duty asks for, in slices of the interval, for as long as each slice saw new events.
+    """
+    if not done:
+        stop.wait(pacing.idle_s)
+        return
+    coalesce = max(pacing.idle_s, pacing.interval_s - elapsed)
+    extra = elapsed / pacing.duty - elapsed - coalesce
+    head = projector.head() if extra > 0 else 0
+    if stop.wait(coalesce) or extra <= 0:
+        return
+    slice_s = max(pacing.idle_s, pacing.interval_s)
+    while extra > 0:
+        newer = projector.head()
+        if newer == head:
+            return  # nothing arrived: the burst is over, project what came
+        head = newer
+        wait = min(slice_s, extra)
+        if stop.wait(wait):
+            return
+        extra -= wait
 
 
 class SignalStop:
@@ -178,7 +218,12 @@ def projector_process(settings: Any, calendar: Any, reports: Any, parent: int) -
 
 
 def pacing_of(settings: Any) -> Pacing:
-    return Pacing(settings.projector_page, settings.projector_interval_s, settings.projector_idle_s)
+    return Pacing(
+        settings.projector_page,
+        settings.projector_interval_s,
+        settings.projector_idle_s,
+        settings.projector_duty,
+    )
 
 
 __all__ = [
@@ -188,4 +233,5 @@ __all__ = [
     "pacing_of",
     "project_forever",
     "projector_process",
+    "rest",
 ]
