@@ -438,3 +438,46 @@ def test_a_close_reuses_the_provisional_appraisal_and_a_policy_does_not(
         assert fresh.digest() == views.digest()
     finally:
         fresh.close()
+
+
+def test_live_steps_and_a_backlog_step_give_the_views_a_replay_gives(
+    app: AppraisalApplication,
+    views: AppraisalViews,
+    event_store_env: dict[str, str],
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Steps of a few events re-appraise only the years their facts can change,
+    keeping the years before from the step before; a step over a backlog of more
+    than a page takes it whole. Both give the views a replay gives."""
+    builder = HistoryBuilder("A-9")
+    serve_year(builder, "V-A-9", 2024, compliant_months=8)
+    serve_year(builder, "V-A-9", 2025, compliant_months=8)  # RECTIFY twice: REPLACE
+    facts = builder.history().facts
+    close = PeriodClosed(fid("close-2024"), at(5, month=1, year=2025), 2024)
+    app.record(_advisor("A-1") + [Recordable("advisor", "A-9", f, COUNTY) for f in facts])
+    app.record(_county(close))
+    starts: list[int | None] = []
+    appraise_years = projector_module.appraise_years
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        starts.append(kwargs.get("from_year"))
+        return appraise_years(*args, **kwargs)
+
+    monkeypatch.setattr(projector_module, "appraise_years", spy)
+    live = _projector(app, views)
+    live.catch_up(page_size=7)
+    assert 2025 in starts  # 2025's facts kept 2024's appraisal
+    [verdict] = views.advisor_assignments("A-9", 2025)
+    assert verdict["verdict"] == "REPLACE"  # the chain through the kept 2024
+    # A backlog of more than a page: one step takes it all.
+    more = HistoryBuilder("A-10")
+    serve_year(more, "V-A-10", 2025)
+    app.record([Recordable("advisor", "A-10", f, COUNTY) for f in more.history().facts])
+    waiting = live.lag()
+    assert waiting > 5
+    assert live.step(page=5) == waiting
+    assert live.lag() == 0
+    replay = open_views(_other_views_env(event_store_env, tmp_path))
+    _projector(app, replay).catch_up_by_segments()
+    assert replay.digest() == views.digest()

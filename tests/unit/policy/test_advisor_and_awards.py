@@ -297,3 +297,26 @@ def test_appraising_all_years_chains_verdicts_like_one_year_at_a_time() -> None:
         )
         == ()
     )
+
+
+def test_appraising_from_a_year_on_equals_the_tail_of_all_years() -> None:
+    builder = HistoryBuilder("A-tail")
+    serve_year(builder, "V1", 2023, compliant_months=8)
+    serve_year(builder, "V1", 2024, compliant_months=8)
+    history = builder.history()
+
+    def policy(_year: int) -> tuple[str, PolicyDocument]:
+        return "builtin-default-v1", DEFAULT_POLICY
+
+    years = appraise_years(history, policy, WEEKDAYS, 2025)
+    for start in (2024, 2025):
+        before = {a.village_id: a.verdict for a in years[start - 2024].assignments}
+        tail = appraise_years(
+            history, policy, WEEKDAYS, 2025, from_year=start, previous_verdicts=before
+        )
+        assert tail == years[start - 2023 :]
+    # The chain needs the year before: without its verdicts 2024 is not a REPLACE.
+    alone = appraise_years(history, policy, WEEKDAYS, 2025, from_year=2024)
+    assert alone[0].assignments[0].verdict is Verdict.RECTIFY
+    # From the first appointment or earlier, it is the whole appraisal.
+    assert appraise_years(history, policy, WEEKDAYS, 2025, from_year=2020) == years

@@ -385,20 +385,31 @@ def appraise_years(
     policy_for_year: PolicyForYear,
     calendar: WorkdayCalendar,
     through_year: int,
+    *,
+    from_year: int | None = None,
+    previous_verdicts: Mapping[str, Verdict] | None = None,
 ) -> tuple[AdvisorYearAppraisal, ...]:
     """Appraise every year from the advisor's first appointment through ``through_year``.
 
     Each year's verdicts feed the next year's CONSECUTIVE_RECTIFY check, so years are
     appraised in order. Years in which no village was served are left out. Empty when
     the advisor was never appointed.
+
+    With ``from_year``, only the years from it are appraised (and returned), the year
+    before having given ``previous_verdicts`` (village_id → verdict): for a caller that
+    holds the earlier years of this history already. The whole history is still read
+    (attribution and the overlap rule look across years).
     """
     appointed = [fact.appointed_on.year for fact in history.facts if isinstance(fact, Appointment)]
     if not appointed:
         return ()
     results: list[AdvisorYearAppraisal] = []
     previous: dict[str, Verdict] = {}
+    start = min(appointed)
+    if from_year is not None and from_year > start:
+        start, previous = from_year, dict(previous_verdicts or {})
     attributed_in = _AttributedByZone(history)
-    for year in range(min(appointed), through_year + 1):
+    for year in range(start, through_year + 1):
         policy_id, policy = policy_for_year(year)
         attributed, effective = attributed_in(policy)
         appraisal = _appraise_year(

@@ -613,7 +613,8 @@ class AppraisalProjector:
             self._step_closed_years(stream_id, items, years, last_closed, step)
         last_n, last_e = recorded[-1]
         cause = _Cause(tuple(e.fact.event_id for _, e in recorded), last_n.id, last_e.timestamp)
-        self._appraise(final, facts, first_year, cause, step, whole=True)
+        since = events[0].originator_version - 1
+        self._appraise(final, facts, first_year, cause, step, whole=True, since=since)
 
     def _step_closed_years(
         self,
@@ -731,6 +732,7 @@ class AppraisalProjector:
         step: _Step,
         through: int | None = None,
         whole: bool = False,
+        since: int | None = None,
     ) -> None:
         """Appraise every year of the advisor; write rows for years ≥ `from_year`.
 
@@ -738,7 +740,9 @@ class AppraisalProjector:
         advisor's whole ledger; `whole`: the given facts are the whole ledger. A
         whole ledger is appraised through its latest year (or the last closed one)
         and the result kept, so appraising it again at the same version (a close, a
-        village registered) only re-runs the rules when a policy changed."""
+        village registered) only re-runs the rules when a policy changed; `since`:
+        the version this step found the advisor at, whose kept appraisal still holds
+        for the years before `from_year` (see `_appraise_whole`)."""
         county_id = advisor.county_id
         step.streams[advisor.advisor_id] = AdvisorStreamRow(
             advisor.advisor_id, str(advisor.id), county_id, advisor.version
@@ -748,7 +752,9 @@ class AppraisalProjector:
         closed = self._closed_years(county_id)
         years: tuple[AdvisorYearAppraisal, ...]
         if facts is None or whole:
-            years, through = self._appraise_whole(advisor, facts, max(closed, default=0))
+            years, through = self._appraise_whole(
+                advisor, facts, max(closed, default=0), since, from_year
+            )
         else:
             if through is None:
                 through = max(
@@ -776,12 +782,23 @@ class AppraisalProjector:
             )
 
     def _appraise_whole(
-        self, advisor: Advisor, facts: tuple[Any, ...] | None, last_closed: int
+        self,
+        advisor: Advisor,
+        facts: tuple[Any, ...] | None,
+        last_closed: int,
+        since: int | None = None,
+        from_year: int | None = None,
     ) -> tuple[tuple[AdvisorYearAppraisal, ...], int]:
         """The appraisal of the advisor's whole ledger through its latest year (or
         `last_closed`), and that year. Reuses the last one of the same version when
         every policy it asked for is still in force: the rules are a function of
-        the facts and the policies, and a year's result depends only on earlier years."""
+        the facts and the policies, and a year's result depends only on earlier years.
+
+        When the last one is of version `since` (the facts added since then can
+        change no year before `from_year`: `_earliest_year`, the same reasoning that
+        leaves those years' rows alone), its years before `from_year` are kept and
+        only the later ones appraised: in a year's second half, the year before
+        is not appraised again on every step (issue #8)."""
         county_id = advisor.county_id
         kept = self._appraised.get(advisor.id)
         if kept is not None and kept.version == advisor.version:
@@ -803,13 +820,41 @@ class AppraisalProjector:
             asked.append((year, policy_id, document))
             return policy_id, document
 
-        years = appraise_years(
-            AdvisorHistory(advisor.advisor_id, facts), policy_for, self.calendar, through
-        )
+        history = AdvisorHistory(advisor.advisor_id, facts)
+        reused = self._reused_years(kept, since, from_year, county_id)
+        if reused is None:
+            years = appraise_years(history, policy_for, self.calendar, through)
+        else:
+            start, earlier, policies = reused
+            asked.extend(policies)
+            before = [a for a in earlier if a.year == start - 1]
+            previous = {a.village_id: a.verdict for a in before[0].assignments} if before else {}
+            years = earlier + appraise_years(
+                history,
+                policy_for,
+                self.calendar,
+                through,
+                from_year=start,
+                previous_verdicts=previous,
+            )
         self._appraised[advisor.id] = _Appraised(
             advisor.version, fact_year, through, tuple(asked), years
         )
         return years, through
+
+    def _reused_years(
+        self, kept: _Appraised | None, since: int | None, from_year: int | None, county_id: str
+    ) -> tuple[int, tuple[AdvisorYearAppraisal, ...], list[tuple[int, str, PolicyDocument]]] | None:
+        """`from_year`, the kept years before it and the policies they asked for, if
+        they still hold (see `_appraise_whole`); None when all years must be appraised."""
+        if kept is None or since is None or from_year is None or kept.version != since:
+            return None
+        if kept.through < from_year - 1:
+            return None
+        policies = [p for p in kept.policies if p[0] < from_year]
+        if any(self._policy(county_id, year) != (pid, doc) for year, pid, doc in policies):
+            return None
+        return from_year, tuple(a for a in kept.years if a.year < from_year), policies
 
     def _assignment_rows(
         self,
