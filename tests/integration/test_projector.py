@@ -13,6 +13,7 @@ from eventsourcing.persistence import MapperDeserialisationError
 from eventsourcing.postgres import PostgresDatastore
 from psycopg import sql
 
+from appraisal import policy
 from appraisal.application import AppraisalApplication, Recordable
 from appraisal.domain.county import PeriodClosed, PolicyPublished, VillageRegistered
 from appraisal.domain.ids import advisor_stream_id
@@ -458,11 +459,10 @@ def test_live_steps_and_a_backlog_step_give_the_views_a_replay_gives(
     app.record(_advisor("A-1") + [Recordable("advisor", "A-9", f, COUNTY) for f in facts])
     app.record(_county(close))
     starts: list[int | None] = []
-    appraise_years = projector_module.appraise_years
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         starts.append(kwargs.get("from_year"))
-        return appraise_years(*args, **kwargs)
+        return policy.appraise_years(*args, **kwargs)
 
     monkeypatch.setattr(projector_module, "appraise_years", spy)
     live = _projector(app, views)
