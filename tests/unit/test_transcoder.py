@@ -4,6 +4,7 @@ what eventsourcing's own JSON transcoder gives for the same bytes, errors includ
 from __future__ import annotations
 
 import math
+from dataclasses import fields, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
@@ -13,23 +14,24 @@ from eventsourcing.persistence import JSONTranscoder, TranscodingNotRegisteredEr
 from hypothesis import given
 from hypothesis import strategies as st
 
-from appraisal.application import AppraisalApplication, OrjsonDecodingTranscoder
+from appraisal.application import AppraisalApplication, OrjsonTranscoder
 from appraisal.domain.advisor import Advisor
+from appraisal.policy import Verdict
 from tests.sample_facts import advisor_facts, county_facts
 
 
-def _pair() -> tuple[JSONTranscoder, OrjsonDecodingTranscoder]:
+def _pair() -> tuple[JSONTranscoder, OrjsonTranscoder]:
     app = AppraisalApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     library = JSONTranscoder()
     app.register_transcodings(library)
     ours = app.mapper.transcoder
-    assert isinstance(ours, OrjsonDecodingTranscoder)
+    assert isinstance(ours, OrjsonTranscoder)
     return library, ours
 
 
 def test_the_application_decodes_with_it_unless_told_otherwise() -> None:
     app = AppraisalApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    assert type(app.mapper.transcoder) is OrjsonDecodingTranscoder
+    assert type(app.mapper.transcoder) is OrjsonTranscoder
     chosen = AppraisalApplication(
         env={
             "PERSISTENCE_MODULE": "eventsourcing.popo",
@@ -142,3 +144,110 @@ def test_an_unknown_name_fails_as_in_the_library() -> None:
     )
     assert ours.decode(b'[{"_type_":"uuid_hex","_data_":"' + b"0" * 32 + b'"}]') == [UUID(int=0)]
     assert ours.decode(b'{"_type_":"date_iso","_data_":"2024-03-05"}') == date(2024, 3, 5)
+
+
+# --- encoding: the library's bytes, written by orjson where that gives the same -------
+
+
+def _event_states() -> list[dict[str, Any]]:
+    """The states the application stores: every fact's event, and snapshots."""
+    app = AppraisalApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    advisor = Advisor("A-1")
+    for fact in advisor_facts("e"):
+        advisor.record(fact, "440115", recorded_at=datetime(2024, 5, 1, 8, tzinfo=UTC))
+    states = []
+    for event in advisor.collect_events():
+        state = dict(vars(event))
+        del state["originator_id"], state["originator_version"]
+        states.append(state)
+    snapshot = Advisor.Snapshot.take(advisor)
+    states.append({"topic": snapshot.topic, "state": snapshot.state})
+    states.extend({"fact": fact, "county_id": "440115"} for fact in county_facts())
+    assert app.mapper.transcoder is not None
+    return states
+
+
+def _varied(fact: Any, text: str, n: int) -> Any:
+    """`fact` with `text` in its first text field and `n` in its first integer field."""
+    changes: dict[str, Any] = {}
+    for f in fields(fact):
+        kind = type(getattr(fact, f.name))
+        if kind is str and str not in map(type, changes.values()):
+            changes[f.name] = text
+        elif kind is int and int not in map(type, changes.values()):
+            changes[f.name] = n
+    try:
+        return replace(fact, **changes)
+    except ValueError:  # a fact that checks its values refused them
+        return fact
+
+
+def test_every_stored_state_is_written_byte_for_byte_as_the_library_writes_it() -> None:
+    library, ours = _pair()
+    for state in _event_states():
+        assert ours.encode(state) == library.encode(state)
+
+
+def test_a_recorded_facts_state_is_written_by_orjson(monkeypatch: pytest.MonkeyPatch) -> None:
+    library, ours = _pair()
+    states = [s for s in _event_states() if "fact" in s and "recorded_at" in s]
+    expected = [library.encode(state) for state in states]
+
+    def refuse(*_: Any) -> bytes:
+        raise AssertionError("the library's encoder was used")
+
+    monkeypatch.setattr(JSONTranscoder, "encode", refuse)
+    assert len(states) == len(advisor_facts("x"))
+    assert [ours.encode(state) for state in states] == expected
+
+
+def test_what_orjson_would_write_otherwise_is_written_by_the_library() -> None:
+    library, ours = _pair()
+    lecture: Any = next(f for f in advisor_facts("w") if type(f).__name__ == "Lecture")
+    odd = [
+        {"n": 2**64, "at": datetime(2024, 1, 1, tzinfo=UTC)},  # beyond 64 bits
+        {"s": "\ud800"},  # a lone surrogate
+        {"f": 1e16, "g": float("nan")},  # orjson: 1e16 and null
+        {"id": UUID(int=7)},  # orjson: text
+        {"fact": replace(lecture, attendees=2.5)},  # a float in a fact
+        {"fact": replace(lecture, topic="\udfff")},
+        {"fact": replace(lecture, attendees=2**70)},
+        {"fact": replace(lecture, topic=Verdict.RETAIN)},  # a str subclass
+    ]
+    for state in odd:
+        assert _written(ours, state) == _written(library, state)
+
+
+def _written(transcoder: JSONTranscoder, value: Any) -> bytes | str:
+    """The bytes, or the kind of error."""
+    try:
+        return transcoder.encode(value)
+    except (TranscodingNotRegisteredError, UnicodeEncodeError) as e:
+        return type(e).__name__
+
+
+@given(
+    st.dictionaries(
+        st.text(max_size=6),
+        st.one_of(
+            _plain(),
+            _wrapped(),
+            st.builds(
+                _varied,
+                st.sampled_from(advisor_facts("p")),
+                st.text(),
+                st.integers(-(2**66), 2**66),
+            ),
+        ),
+        max_size=5,
+    )
+)
+def test_any_flat_state_is_written_as_the_library_writes_it(state: dict[str, Any]) -> None:
+    library, ours = _pair()
+    assert _written(ours, state) == _written(library, state)
+
+
+@given(_values())
+def test_any_nesting_of_values_is_written_as_the_library_writes_it(value: Any) -> None:
+    library, ours = _pair()
+    assert _written(ours, value) == _written(library, value)

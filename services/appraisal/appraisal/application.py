@@ -34,7 +34,7 @@ from appraisal.policy.facts import AdvisorHistory, Fact
 StreamKind = Literal["advisor", "county"]
 PG_PROCESS_RECORDER = "appraisal.pg_recorder:ArrayInsertProcessRecorder"
 SQLITE_PROCESS_RECORDER = "appraisal.sqlite_recorder:StreamVersionsSQLiteRecorder"
-TRANSCODER = "appraisal.application:OrjsonDecodingTranscoder"
+TRANSCODER = "appraisal.application:OrjsonTranscoder"
 L = TypeVar("L", bound=FactLedger)
 
 
@@ -113,6 +113,21 @@ class FactTranscoding(Transcoding):
     def encode(self, obj: Any) -> dict[str, Any]:
         return {name: getattr(obj, name) for name in self._fields}
 
+    def encode_plain(self, obj: Any, uuid: Transcoding) -> dict[str, Any]:
+        """`encode`, with every UUID already in its stored form (`uuid`'s), for a
+        serialiser that would write UUIDs its own way; `_NotPlain` when a field holds
+        anything but text, an integer, a boolean, None, a date, a datetime or a UUID."""
+        data = {}
+        for name in self._fields:
+            value = getattr(obj, name)
+            kind = type(value)
+            if kind is UUID:
+                value = {"_type_": uuid.name, "_data_": uuid.encode(value)}
+            elif kind not in _PLAIN:
+                raise _NotPlain(name)
+            data[name] = value
+        return data
+
     def decode(self, data: dict[str, Any]) -> Any:
         return self.type(**SHARED.fields(data))
 
@@ -121,23 +136,59 @@ class _FloatFound(Exception):
     """orjson made a float, perhaps of an integer beyond 64 bits."""
 
 
+class _NotPlain(Exception):
+    """A state holds something orjson would write otherwise than the library."""
+
+
 _CONTAINERS_OR_FLOAT = frozenset({dict, list, float})
+# Values orjson and the library write alike (the dates through the library's
+# transcodings: orjson passes them to `default`).
+_PLAIN = frozenset({str, int, bool, type(None), datetime, date})
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
-class OrjsonDecodingTranscoder(JSONTranscoder):
-    """eventsourcing's JSON transcoder, parsing stored state with orjson.
+class OrjsonTranscoder(JSONTranscoder):
+    """eventsourcing's JSON transcoder, writing and parsing stored state with orjson.
 
-    Encoding is the library's, unchanged. Decoding gives the same objects: orjson
-    parses into plain dicts and lists (half the time of `json` with an object hook
-    on these states), then every dict, innermost first, goes through the library's
-    own rule (`_decode_obj`), as the hook would have. orjson reads integers beyond
-    64 bits as floats, so state holding any float (rare: facts hold none) is parsed
-    again by the library's decoder, as is text orjson refuses (NaN, lone surrogates).
+    Encoding gives the library's bytes: a recorded fact's state (text, integers,
+    booleans, datetimes and facts whose fields are those, dates or UUIDs) is written
+    by orjson, datetimes, dates and facts through the library's transcodings and
+    UUIDs put in their stored form first (orjson would write them as text);
+    anything else — a policy document, a snapshot, a float, an integer beyond 64 bits,
+    a lone surrogate — is written by the library's encoder (tested byte for byte).
+
+    Decoding gives the same objects: orjson parses into plain dicts and lists (half
+    the time of `json` with an object hook on these states), then every dict,
+    innermost first, goes through the library's own rule (`_decode_obj`), as the hook
+    would have. orjson reads integers beyond 64 bits as floats, so state holding any
+    float (rare: facts hold none) is parsed again by the library's decoder, as is text
+    orjson refuses (NaN, lone surrogates).
     """
 
     def __init__(self) -> None:
         super().__init__()
         self._revive = self._reviver()
+
+    def encode(self, obj: Any) -> bytes:
+        if type(obj) is dict and all(
+            type(value) in _PLAIN or isinstance(self.types.get(type(value)), FactTranscoding)
+            for value in obj.values()
+        ):
+            try:
+                return orjson.dumps(obj, default=self._plain, option=_ORJSON_OPTIONS)
+            except orjson.JSONEncodeError:
+                pass  # _NotPlain, or what orjson refuses: the library decides
+        return super().encode(obj)
+
+    def _plain(self, obj: Any) -> dict[str, Any]:
+        """orjson's `default`: a fact or a date(time) as the library writes it."""
+        transcoding = self.types.get(type(obj))
+        if isinstance(transcoding, FactTranscoding):
+            data = transcoding.encode_plain(obj, self.types[UUID])
+            return {"_type_": transcoding.name, "_data_": data}
+        if transcoding is not None and type(obj) in _PLAIN:  # a date or a datetime
+            return {"_type_": transcoding.name, "_data_": transcoding.encode(obj)}
+        raise _NotPlain(type(obj).__name__)
 
     def decode(self, data: bytes) -> Any:
         try:
