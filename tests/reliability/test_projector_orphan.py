@@ -9,6 +9,8 @@ and holding store connections (found after a test run: four such orphans).
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -65,3 +67,39 @@ def test_a_service_killed_as_its_projector_starts_leaves_no_orphan(
     while _alive(projector) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(projector), f"projector {projector} outlived its killed service"
+
+
+def test_ctrl_c_stops_the_service_and_its_projector_without_a_crash(
+    kafka_broker: TansuBroker, tmp_path: Path
+) -> None:
+    """A terminal's Ctrl-C reaches the service and its projector process alike; the
+    projector first is the order that made it die of KeyboardInterrupt mid-wait and
+    the service log a crash and a restart while it was shutting down."""
+    topic = f"ctrl-c-{int(time.time() * 1000)}"
+    asyncio.run(create_topics(kafka_broker.bootstrap_servers, topic))
+    env = service_env(kafka_broker.bootstrap_servers, topic, tmp_path / "data", new_port())
+    log = tmp_path / "service.log"
+    service = ServiceProcess(env, log)
+    service.start()
+    service.wait_healthy()
+    process = service.process
+    assert process is not None
+    deadline = time.monotonic() + 60
+    projector = None
+    while projector is None and time.monotonic() < deadline:
+        projector = next((c for c in _children(process.pid) if _is_projector(c)), None)
+        time.sleep(0.05)
+    assert projector is not None, "the service did not start its projector process"
+    time.sleep(2)  # into its loop, waiting between steps
+    os.kill(projector, signal.SIGINT)
+    time.sleep(1)
+    assert _alive(projector), "the projector died of SIGINT"
+    os.kill(process.pid, signal.SIGINT)
+    assert process.wait(timeout=30) == 0
+    deadline = time.monotonic() + 20
+    while _alive(projector) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(projector), "the projector outlived its stopped service"
+    text = log.read_text()
+    assert "KeyboardInterrupt" not in text
+    assert "projector process exited" not in text

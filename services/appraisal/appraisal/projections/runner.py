@@ -188,6 +188,10 @@ def projector_process(settings: Any, calendar: Any, reports: Any, parent: int) -
         return
     stop = SignalStop()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Ctrl-C in a terminal signals every process of its group, this one too: it used
+    # to die of KeyboardInterrupt mid-wait (a traceback, and the service logging a
+    # crash and a restart while shutting down). The service stops it with SIGTERM.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s [projector] %(message)s"
