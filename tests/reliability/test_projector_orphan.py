@@ -81,25 +81,28 @@ def test_ctrl_c_stops_the_service_and_its_projector_without_a_crash(
     log = tmp_path / "service.log"
     service = ServiceProcess(env, log)
     service.start()
-    service.wait_healthy()
-    process = service.process
-    assert process is not None
-    deadline = time.monotonic() + 60
-    projector = None
-    while projector is None and time.monotonic() < deadline:
-        projector = next((c for c in _children(process.pid) if _is_projector(c)), None)
-        time.sleep(0.05)
-    assert projector is not None, "the service did not start its projector process"
-    time.sleep(2)  # into its loop, waiting between steps
-    os.kill(projector, signal.SIGINT)
-    time.sleep(1)
-    assert _alive(projector), "the projector died of SIGINT"
-    os.kill(process.pid, signal.SIGINT)
-    assert process.wait(timeout=30) == 0
-    deadline = time.monotonic() + 20
-    while _alive(projector) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _alive(projector), "the projector outlived its stopped service"
-    text = log.read_text()
-    assert "KeyboardInterrupt" not in text
-    assert "projector process exited" not in text
+    try:
+        service.wait_healthy()
+        process = service.process
+        assert process is not None
+        deadline = time.monotonic() + 60
+        projector = None
+        while projector is None and time.monotonic() < deadline:
+            projector = next((c for c in _children(process.pid) if _is_projector(c)), None)
+            time.sleep(0.05)
+        assert projector is not None, "the service did not start its projector process"
+        time.sleep(2)  # into its loop, waiting between steps
+        os.kill(projector, signal.SIGINT)
+        time.sleep(1)
+        assert _alive(projector), "the projector died of SIGINT"
+        os.kill(process.pid, signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        deadline = time.monotonic() + 20
+        while _alive(projector) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(projector), "the projector outlived its stopped service"
+        text = log.read_text()
+        assert "KeyboardInterrupt" not in text
+        assert "projector process exited" not in text
+    finally:
+        service.stop()  # a failed assertion must not leave the service running
