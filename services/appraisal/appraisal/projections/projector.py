@@ -821,20 +821,22 @@ class AppraisalProjector:
             return policy_id, document
 
         history = AdvisorHistory(advisor.advisor_id, facts)
-        reused = self._reused_years(kept, since, from_year, county_id)
-        if reused is None:
+        reused = (
+            None if from_year is None else self._reused_years(kept, since, from_year, county_id)
+        )
+        if reused is None or from_year is None:
             years = appraise_years(history, policy_for, self.calendar, through)
         else:
-            start, earlier, policies = reused
+            earlier, policies = reused
             asked.extend(policies)
-            before = [a for a in earlier if a.year == start - 1]
+            before = [a for a in earlier if a.year == from_year - 1]
             previous = {a.village_id: a.verdict for a in before[0].assignments} if before else {}
             years = earlier + appraise_years(
                 history,
                 policy_for,
                 self.calendar,
                 through,
-                from_year=start,
+                from_year=from_year,
                 previous_verdicts=previous,
             )
         self._appraised[advisor.id] = _Appraised(
@@ -843,18 +845,18 @@ class AppraisalProjector:
         return years, through
 
     def _reused_years(
-        self, kept: _Appraised | None, since: int | None, from_year: int | None, county_id: str
-    ) -> tuple[int, tuple[AdvisorYearAppraisal, ...], list[tuple[int, str, PolicyDocument]]] | None:
-        """`from_year`, the kept years before it and the policies they asked for, if
-        they still hold (see `_appraise_whole`); None when all years must be appraised."""
-        if kept is None or since is None or from_year is None or kept.version != since:
+        self, kept: _Appraised | None, since: int | None, from_year: int, county_id: str
+    ) -> tuple[tuple[AdvisorYearAppraisal, ...], list[tuple[int, str, PolicyDocument]]] | None:
+        """The kept years before `from_year` and the policies they asked for, if they
+        still hold (see `_appraise_whole`); None when all years must be appraised."""
+        if kept is None or since is None or kept.version != since:
             return None
         if kept.through < from_year - 1:
             return None
         policies = [p for p in kept.policies if p[0] < from_year]
         if any(self._policy(county_id, year) != (pid, doc) for year, pid, doc in policies):
             return None
-        return from_year, tuple(a for a in kept.years if a.year < from_year), policies
+        return tuple(a for a in kept.years if a.year < from_year), policies
 
     def _assignment_rows(
         self,
