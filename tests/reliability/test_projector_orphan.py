@@ -37,6 +37,25 @@ def _is_projector(pid: int) -> bool:
         return False
 
 
+def _service(kafka_broker: TansuBroker, tmp_path: Path, name: str) -> ServiceProcess:
+    """An appraisal service (not started) on a topic of its own."""
+    topic = f"{name}-{int(time.time() * 1000)}"
+    asyncio.run(create_topics(kafka_broker.bootstrap_servers, topic))
+    env = service_env(kafka_broker.bootstrap_servers, topic, tmp_path / "data", new_port())
+    return ServiceProcess(env, tmp_path / "service.log")
+
+
+def _projector_of(service_pid: int, poll_s: float) -> int:
+    """The pid of the service's projector process, once it exists (within 60 s)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = next((c for c in _children(service_pid) if _is_projector(c)), None)
+        if found is not None:
+            return found
+        time.sleep(poll_s)
+    raise AssertionError("the service did not start its projector process")
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -49,18 +68,10 @@ def _alive(pid: int) -> bool:
 def test_a_service_killed_as_its_projector_starts_leaves_no_orphan(
     kafka_broker: TansuBroker, tmp_path: Path, delay_s: float
 ) -> None:
-    topic = f"orphan-{int(time.time() * 1000)}-{int(delay_s * 10)}"
-    asyncio.run(create_topics(kafka_broker.bootstrap_servers, topic))
-    env = service_env(kafka_broker.bootstrap_servers, topic, tmp_path / "data", new_port())
-    service = ServiceProcess(env, tmp_path / "service.log")
+    service = _service(kafka_broker, tmp_path, f"orphan-{int(delay_s * 10)}")
     service.start()
     assert service.pid is not None
-    deadline = time.monotonic() + 60
-    projector = None
-    while projector is None and time.monotonic() < deadline:
-        projector = next((c for c in _children(service.pid) if _is_projector(c)), None)
-        time.sleep(0.01)
-    assert projector is not None, "the service did not start its projector process"
+    projector = _projector_of(service.pid, poll_s=0.01)
     time.sleep(delay_s)  # 0 s: inside the projector's start-up, before it arms the signal
     service.kill()
     deadline = time.monotonic() + 20
@@ -75,22 +86,13 @@ def test_ctrl_c_stops_the_service_and_its_projector_without_a_crash(
     """A terminal's Ctrl-C reaches the service and its projector process alike; the
     projector first is the order that made it die of KeyboardInterrupt mid-wait and
     the service log a crash and a restart while it was shutting down."""
-    topic = f"ctrl-c-{int(time.time() * 1000)}"
-    asyncio.run(create_topics(kafka_broker.bootstrap_servers, topic))
-    env = service_env(kafka_broker.bootstrap_servers, topic, tmp_path / "data", new_port())
-    log = tmp_path / "service.log"
-    service = ServiceProcess(env, log)
+    service = _service(kafka_broker, tmp_path, "ctrl-c")
     service.start()
     try:
         service.wait_healthy()
         process = service.process
         assert process is not None
-        deadline = time.monotonic() + 60
-        projector = None
-        while projector is None and time.monotonic() < deadline:
-            projector = next((c for c in _children(process.pid) if _is_projector(c)), None)
-            time.sleep(0.05)
-        assert projector is not None, "the service did not start its projector process"
+        projector = _projector_of(process.pid, poll_s=0.05)
         time.sleep(2)  # into its loop, waiting between steps
         os.kill(projector, signal.SIGINT)
         time.sleep(1)
@@ -101,7 +103,7 @@ def test_ctrl_c_stops_the_service_and_its_projector_without_a_crash(
         while _alive(projector) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not _alive(projector), "the projector outlived its stopped service"
-        text = log.read_text()
+        text = service.log_path.read_text()
         assert "KeyboardInterrupt" not in text
         assert "projector process exited" not in text
     finally:
