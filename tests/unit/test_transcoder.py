@@ -188,16 +188,18 @@ def test_every_stored_state_is_written_byte_for_byte_as_the_library_writes_it() 
         assert ours.encode(state) == library.encode(state)
 
 
-def test_a_recorded_facts_state_is_written_by_orjson(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_recorded_facts_and_snapshots_are_written_by_orjson(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     library, ours = _pair()
-    states = [s for s in _event_states() if "fact" in s and "recorded_at" in s]
+    states = [s for s in _event_states() if ("fact" in s and "recorded_at" in s) or "state" in s]
     expected = [library.encode(state) for state in states]
 
     def refuse(*_: Any) -> bytes:
         raise AssertionError("the library's encoder was used")
 
     monkeypatch.setattr(JSONTranscoder, "encode", refuse)
-    assert len(states) == len(advisor_facts("x"))
+    assert len(states) == len(advisor_facts("x")) + 1  # and the ledger's snapshot
     assert [ours.encode(state) for state in states] == expected
 
 
@@ -213,6 +215,12 @@ def test_what_orjson_would_write_otherwise_is_written_by_the_library() -> None:
         {"fact": replace(lecture, topic="\udfff")},
         {"fact": replace(lecture, attendees=2**70)},
         {"fact": replace(lecture, topic=Verdict.RETAIN)},  # a str subclass
+        # The same inside lists and dicts, as a snapshot holds its facts.
+        {"state": {"_facts": [lecture, replace(lecture, attendees=2.5)]}},
+        {"state": {"_facts": [lecture], "ids": [UUID(int=7)]}},
+        {"state": {"by": {1: lecture}}},  # a key that is not text: the library writes "1"
+        {"state": {"pair": (lecture, 1)}},  # a tuple
+        {"state": [[[[{"s": "\ud800"}]]]]},
     ]
     for state in odd:
         assert _written(ours, state) == _written(library, state)

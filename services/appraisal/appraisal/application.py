@@ -150,12 +150,13 @@ _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATAC
 class OrjsonTranscoder(JSONTranscoder):
     """eventsourcing's JSON transcoder, writing and parsing stored state with orjson.
 
-    Encoding gives the library's bytes: a recorded fact's state (text, integers,
-    booleans, datetimes and facts whose fields are those, dates or UUIDs) is written
-    by orjson, datetimes, dates and facts through the library's transcodings and
-    UUIDs put in their stored form first (orjson would write them as text);
-    anything else — a policy document, a snapshot, a float, an integer beyond 64 bits,
-    a lone surrogate — is written by the library's encoder (tested byte for byte).
+    Encoding gives the library's bytes: a state made of text, integers, booleans,
+    None, datetimes and facts whose fields are those, dates or UUIDs, in dicts and
+    lists — a recorded fact's event, a ledger's snapshot — is written by orjson,
+    datetimes, dates and facts through the library's transcodings and UUIDs put in
+    their stored form first (orjson would write them as text); anything else — a
+    policy document, a float, an integer beyond 64 bits, a lone surrogate, a UUID
+    outside a fact — is written by the library's encoder (tested byte for byte).
 
     Decoding gives the same objects: orjson parses into plain dicts and lists (half
     the time of `json` with an object hook on these states), then every dict,
@@ -170,15 +171,31 @@ class OrjsonTranscoder(JSONTranscoder):
         self._revive = self._reviver()
 
     def encode(self, obj: Any) -> bytes:
-        if type(obj) is dict and all(
-            type(value) in _PLAIN or isinstance(self.types.get(type(value)), FactTranscoding)
-            for value in obj.values()
-        ):
+        try:
+            alike = type(obj) is dict and self._alike(obj)
+        except RecursionError:  # nesting too deep to check: the library decides
+            alike = False
+        if alike:
             try:
                 return orjson.dumps(obj, default=self._plain, option=_ORJSON_OPTIONS)
             except orjson.JSONEncodeError:
                 pass  # _NotPlain, or what orjson refuses: the library decides
         return super().encode(obj)
+
+    def _alike(self, value: Any) -> bool:
+        """Whether orjson would write `value` as the library does: text, integers,
+        booleans, None, dates, datetimes and facts (their fields are checked as they
+        are written), in dicts with text keys and lists, however nested."""
+        kind = type(value)
+        if kind in _PLAIN:
+            return True
+        if kind is dict:
+            return all(type(key) is str for key in value) and all(
+                self._alike(item) for item in value.values()
+            )
+        if kind is list:
+            return all(self._alike(item) for item in value)
+        return isinstance(self.types.get(kind), FactTranscoding)
 
     def _plain(self, obj: Any) -> dict[str, Any]:
         """orjson's `default`: a fact or a date(time) as the library writes it."""
