@@ -4,12 +4,20 @@ for the network; the real ingest service is exercised by its own tests)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from embedded.synth.post import IngestClient, PostError, events_url, post_events
+from embedded.synth.post import (
+    IngestClient,
+    PostError,
+    encode_batches,
+    events_url,
+    post_batches,
+    post_events,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -184,3 +192,25 @@ def test_the_events_url_is_derived_from_a_base_url(given: str, expected: str) ->
 def test_batch_size_is_bounded_by_ingests_limit() -> None:
     with pytest.raises(ValueError, match="batch_size"):
         post_events([], _client(Recorder(), []), batch_size=10_001)
+
+
+def test_batches_encoded_ahead_are_posted_as_post_events_posts_them() -> None:
+    ahead, sleeps = Recorder(rejected=frozenset({"E-3"})), _sleeps()
+    batches = list(encode_batches(_events(7), batch_size=3))
+    assert [b.count for b in batches] == [3, 3, 1]
+    summary = post_batches(batches, _client(ahead, sleeps))
+    direct = Recorder(rejected=frozenset({"E-3"}))
+    expected = post_events(_events(7), _client(direct, sleeps), batch_size=3)
+    assert ahead.batches == direct.batches
+    assert (summary.events, summary.accepted, summary.rejected) == (7, 6, 1)
+    assert summary.rejections == expected.rejections
+    assert summary.rejections[0]["source_event_id"] == "E-3"
+
+
+def test_a_bad_batch_size_is_refused_before_any_event_is_encoded() -> None:
+    def never() -> Iterator[dict[str, Any]]:
+        raise AssertionError("encoded")
+        yield {}
+
+    with pytest.raises(ValueError, match="batch_size"):
+        encode_batches(never(), batch_size=0)

@@ -8,6 +8,7 @@ was accepted the first time comes back as ``duplicate``.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,10 +20,13 @@ from pydantic_core import to_json
 
 __all__ = [
     "MAX_BATCH_EVENTS",
+    "Batch",
     "IngestClient",
     "PostError",
     "PostSummary",
+    "encode_batches",
     "events_url",
+    "post_batches",
     "post_events",
 ]
 
@@ -146,23 +150,38 @@ class IngestClient:
             self._sleep(wait)
 
 
-def _batches(
-    events: Iterable[dict[str, Any]], batch_size: int, max_bytes: int
-) -> Iterator[tuple[list[dict[str, Any]], bytes]]:
-    """Events grouped into JSON arrays of at most ``batch_size`` events and ``max_bytes``."""
-    batch: list[dict[str, Any]] = []
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One request's body: a JSON array of `count` events."""
+
+    count: int
+    body: bytes
+
+
+def encode_batches(
+    events: Iterable[dict[str, Any]],
+    batch_size: int = MAX_BATCH_EVENTS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Iterator[Batch]:
+    """Events encoded as JSON arrays of at most ``batch_size`` events and ``max_bytes``
+    (lazily: one batch in memory at a time unless the caller keeps them)."""
+    if not 1 <= batch_size <= MAX_BATCH_EVENTS:
+        raise ValueError(f"batch_size must be 1–{MAX_BATCH_EVENTS}")
+    return _encoded(events, batch_size, max_bytes)
+
+
+def _encoded(events: Iterable[dict[str, Any]], batch_size: int, max_bytes: int) -> Iterator[Batch]:
     parts: list[bytes] = []
     size = 1  # "[" now; each event adds itself plus a "," or the closing "]"
     for event in events:
         encoded = to_json(event)
-        if batch and (len(batch) >= batch_size or size + len(encoded) + 1 > max_bytes):
-            yield batch, b"[" + b",".join(parts) + b"]"
-            batch, parts, size = [], [], 1
-        batch.append(event)
+        if parts and (len(parts) >= batch_size or size + len(encoded) + 1 > max_bytes):
+            yield Batch(len(parts), b"[" + b",".join(parts) + b"]")
+            parts, size = [], 1
         parts.append(encoded)
         size += len(encoded) + 1
-    if batch:
-        yield batch, b"[" + b",".join(parts) + b"]"
+    if parts:
+        yield Batch(len(parts), b"[" + b",".join(parts) + b"]")
 
 
 def post_events(
@@ -174,33 +193,44 @@ def post_events(
     progress: Callable[[int], object] | None = None,
 ) -> PostSummary:
     """Send every event in batches; sum up ingest's accepted/duplicate/rejected counts."""
-    if not 1 <= batch_size <= MAX_BATCH_EVENTS:
-        raise ValueError(f"batch_size must be 1–{MAX_BATCH_EVENTS}")
+    batches = encode_batches(events, batch_size, max_bytes)
+    return post_batches(batches, client, progress=progress)
+
+
+def post_batches(
+    batches: Iterable[Batch],
+    client: IngestClient,
+    *,
+    progress: Callable[[int], object] | None = None,
+) -> PostSummary:
+    """Send batches already encoded (`encode_batches`); sum up ingest's reports."""
     summary = PostSummary()
     started = time.perf_counter()
-    for batch, body in _batches(events, batch_size, max_bytes):
-        report = client.post(body)
+    for batch in batches:
+        report = client.post(batch.body)
         summary.requests += 1
-        summary.events += len(batch)
+        summary.events += batch.count
         summary.accepted += int(report.get("accepted", 0))
         summary.duplicate += int(report.get("duplicate", 0))
         summary.rejected += int(report.get("rejected", 0))
+        sent: list[Any] | None = None  # the batch's events, parsed for its first rejection
         for result in report.get("events", ()):
             if len(summary.rejections) >= REJECTIONS_KEPT:
                 break
             if result.get("status") == "rejected":
+                sent = json.loads(batch.body) if sent is None else sent
                 index = int(result.get("index", -1))
-                sent = batch[index] if 0 <= index < len(batch) else {}
+                event = sent[index] if 0 <= index < len(sent) else {}
                 summary.rejections.append(
                     {
-                        "type": sent.get("type"),
-                        "source": sent.get("source"),
-                        "source_event_id": sent.get("source_event_id"),
+                        "type": event.get("type"),
+                        "source": event.get("source"),
+                        "source_event_id": event.get("source_event_id"),
                         "reasons": result.get("reasons", []),
                     }
                 )
         if progress is not None:
-            progress(len(batch))
+            progress(batch.count)
     summary.retries = client.retries
     summary.seconds = time.perf_counter() - started
     return summary
