@@ -309,6 +309,8 @@ class Bench:
         return await self.worker("baseline", spec)
 
     async def b1(self, stack: Running) -> dict[str, Any]:
+        import httpx
+
         self.say(f"B1 ({stack.store}): ingest → Kafka → appraisal until projections are current")
         spec = {
             **self.o.county(),
@@ -327,6 +329,9 @@ class Bench:
         )
         recorded_at = await self.current(stack, int(posted["accepted"]))
         seconds = time.monotonic() - started
+        async with httpx.AsyncClient(timeout=10) as http:
+            texts = await self.metrics_texts(stack, http)
+        steps = sum(metric_sum(t, "appraisal_projection_step_duration_seconds_sum") for t in texts)
         return {
             "store": stack.store,
             "instances": 1 + len(stack.others),
@@ -337,6 +342,9 @@ class Bench:
             "post_seconds": post_seconds,
             "encode_seconds": posted["encode_seconds"],
             "recorded_seconds": recorded_at - started,
+            # Time the projector(s) spent in steps since the service started (a step
+            # re-appraises every advisor it touches; the last one is B1's tail).
+            "projector_step_seconds": steps,
             "seconds": seconds,
             "events_per_s": posted["accepted"] / seconds,
             "ingest_events_per_s": posted["events"] / post_seconds,
@@ -345,15 +353,13 @@ class Bench:
     async def current(self, stack: Running, accepted: int, limit_s: float = 24 * 3600) -> float:
         """Wait until every accepted event is recorded and projected; when recorded."""
         import httpx
-        from prometheus_client import generate_latest
 
         service = stack.service
         recorded_at = 0.0
         deadline = time.monotonic() + limit_s
         async with httpx.AsyncClient(timeout=10) as http:
             while time.monotonic() < deadline:
-                texts = [generate_latest(service.metrics.registry).decode()]
-                texts += [(await http.get(url + "/metrics")).text for url in stack.others]
+                texts = await self.metrics_texts(stack, http)
                 read = sum(
                     metric_sum(text, "appraisal_events_applied_total")
                     + metric_sum(text, "appraisal_events_duplicate_total")
@@ -367,6 +373,15 @@ class Bench:
                         return recorded_at
                 await asyncio.sleep(0.1)
         raise TimeoutError("the appraisal service did not catch up")
+
+    async def metrics_texts(self, stack: Running, http: Any) -> list[str]:
+        """Every appraisal instance's metrics as Prometheus text: this process's
+        registry and the other instances' `/metrics` (read with `http`)."""
+        from prometheus_client import generate_latest
+
+        texts = [generate_latest(stack.service.metrics.registry).decode()]
+        texts += [(await http.get(url + "/metrics")).text for url in stack.others]
+        return texts
 
     async def county_list(self, stack: Running, year: int) -> dict[str, Any]:
         import httpx

@@ -44,6 +44,11 @@ async def test_every_benchmark_runs_on_a_small_county(tmp_path: Path) -> None:
     assert set(saved["results"]) == {"B0", "B1_postgres", "B2", "B3", "B4", "B5"}
     assert saved["results"]["B1_postgres"]["accepted"] > 1_000
     assert saved["results"]["B1_postgres"]["instances"] == 2
+    b1 = saved["results"]["B1_postgres"]
+    # Timed from the first post, after the client encoded its batches.
+    assert b1["encode_seconds"] > 0
+    assert 0 < b1["post_seconds"] <= b1["recorded_seconds"] <= b1["seconds"]
+    assert b1["projector_step_seconds"] > 0
     assert saved["results"]["B2"]["events"] >= saved["results"]["B1_postgres"]["accepted"]
     assert saved["results"]["B3"]["requests"] > 0
     assert saved["results"]["B5"]["verdicts_published"] >= saved["results"]["B5"]["assignments"]
