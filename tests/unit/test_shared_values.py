@@ -51,3 +51,19 @@ def test_other_offsets_keep_their_own_zone_and_the_same_instant() -> None:
         assert back == value
         assert back.utcoffset() == value.utcoffset()
         assert back.isoformat() == value.isoformat()
+
+
+def test_repeating_fields_are_interned_and_unique_ones_are_not() -> None:
+    from appraisal.application import SharedValues
+
+    shared = SharedValues()
+
+    def fresh(text: str) -> str:
+        return "".join(list(text))  # a new string object, equal to `text`
+
+    first = shared.fields({"village_id": fresh("V-fresh-1"), "case_ref": fresh("C-fresh-1")})
+    again = {"village_id": fresh("V-fresh-1"), "case_ref": fresh("C-fresh-1")}
+    second = shared.fields(dict(again))
+    assert second["village_id"] is first["village_id"]  # one object for equal ids
+    assert second["case_ref"] is again["case_ref"]  # free text: left as it came
+    assert second == first

@@ -73,11 +73,13 @@ class SharedValues:
 
     def fields(self, values: dict[str, Any]) -> dict[str, Any]:
         """`values` with its repeating strings interned and every datetime's zone shared."""
+        unique, intern, share = self.UNIQUE, sys.intern, self.datetime  # once per call
         for name, value in values.items():
-            if type(value) is str and name not in self.UNIQUE:
-                values[name] = sys.intern(value)
+            if type(value) is str:
+                if name not in unique:
+                    values[name] = intern(value)
             elif isinstance(value, datetime):
-                values[name] = self.datetime(value)
+                values[name] = share(value)
         return values
 
 

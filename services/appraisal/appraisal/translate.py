@@ -39,6 +39,14 @@ FACT_FOR_TYPE: dict[str, tuple[StreamKind, type[Any]]] = {
 }
 
 
+# Each fact class's field names, once: `dataclasses.fields` builds its tuple anew on
+# every call (1.5 of the 12 µs a translation took, issue #8).
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {
+    fact_class: tuple(f.name for f in dataclasses.fields(fact_class))
+    for _, fact_class in FACT_FOR_TYPE.values()
+}
+
+
 class UntranslatableEvent(ValueError):
     """The event is valid on the wire but cannot become a fact (a poison event)."""
 
@@ -65,9 +73,10 @@ def to_recordable(event: PublishedEnvelope) -> Recordable:
                 f"{event.type} {event.event_id}: the policy document is invalid: "
                 f"{exc.error_count()} error(s), first at {exc.errors()[0]['loc']}"
             ) from exc
-    names = [f.name for f in dataclasses.fields(fact_class)]
     try:
-        fact = fact_class(**SHARED.fields({name: values[name] for name in names}))
+        fact = fact_class(
+            **SHARED.fields({name: values[name] for name in _FIELD_NAMES[fact_class]})
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise UntranslatableEvent(f"{event.type} {event.event_id}: {exc}") from exc
     key = event.county_id if stream == "county" else event.advisor_id
