@@ -80,7 +80,7 @@ def test_a_frozen_broker_gets_503s_and_loses_nothing(tmp_path: Path) -> None:
             with probe(store_env(env)) as p:
                 posted = _post(url, first)
                 assert posted.status_code == 202, posted.text[:500]
-                wait_until(lambda: p.facts() == len(first), 120, "the first part")
+                wait_until(lambda: p.facts() == len(first), 120, "the first part", service=service)
 
                 broker.suspend()
                 frozen_at = time.monotonic()
@@ -98,7 +98,7 @@ def test_a_frozen_broker_gets_503s_and_loses_nothing(tmp_path: Path) -> None:
 
                 # Events of a 503'd request may still reach the topic later (documented);
                 # they are then recorded once. The client re-sends, as told by the 503.
-                wait_until(lambda: p.facts() >= len(first), 30, "the consumer")
+                wait_until(lambda: p.facts() >= len(first), 30, "the consumer", service=service)
                 time.sleep(3)
                 leaked = p.facts() - len(first)
                 again = _post(url, during)
