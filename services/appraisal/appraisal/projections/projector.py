@@ -821,10 +821,10 @@ class AppraisalProjector:
             return policy_id, document
 
         history = AdvisorHistory(advisor.advisor_id, facts)
-        reused = (
-            None if from_year is None else self._reused_years(kept, since, from_year, county_id)
-        )
-        if reused is None or from_year is None:
+        if (
+            from_year is None
+            or (reused := self._reused_years(kept, since, from_year, county_id)) is None
+        ):
             years = appraise_years(history, policy_for, self.calendar, through)
         else:
             earlier, policies = reused
