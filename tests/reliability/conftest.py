@@ -54,6 +54,7 @@ def baseline(
     started = time.monotonic()
     service.start()
     try:
+        service.wait_healthy()  # its stores exist: the probe must not race to create them
         with probe(store_env(env)) as p:
             wait_settled(p, events.distinct, SETTLE_S, "the baseline to settle", service)
             seconds = time.monotonic() - started

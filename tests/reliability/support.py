@@ -413,6 +413,10 @@ def wait_settled(
 
 @contextlib.contextmanager
 def probe(env: dict[str, str]) -> Iterator[StoreProbe]:
+    """Read access to a service's stores. Opening creates them when they are new, so
+    open it before the service starts or once it is healthy: two processes creating
+    a fresh SQLite store at once make one fail ("Failed to record tracking for
+    __migration__ 1"), which a full CI run hit in the frozen-broker test."""
     p = StoreProbe(env)
     try:
         yield p

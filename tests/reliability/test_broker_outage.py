@@ -77,6 +77,7 @@ def test_a_frozen_broker_gets_503s_and_loses_nothing(tmp_path: Path) -> None:
         ingest = _ingest(bootstrap, topic, tmp_path, config.county_id)
         url = ingest.url
         try:
+            service.wait_healthy()  # its stores exist: the probe must not race to create them
             with probe(store_env(env)) as p:
                 posted = _post(url, first)
                 assert posted.status_code == 202, posted.text[:500]

@@ -182,6 +182,7 @@ def test_ingest_killed_mid_request_loses_no_accepted_event(
     service = ServiceProcess(service_settings, tmp_path / "service.log")
     service.start()
     try:
+        service.wait_healthy()  # its stores exist: the probe must not race to create them
         with probe(store_env(service_settings)) as p:
             wait_settled(p, len(present), 300, "the appraisal service to settle", service)
             time.sleep(1)
