@@ -12,7 +12,7 @@ import pytest
 
 from appraisal.application import AppraisalApplication, Recordable
 from appraisal.domain.advisor import Advisor, AdvisorInOtherCounty
-from appraisal.domain.county import County, VillageRegistered
+from appraisal.domain.county import County, PeriodClosed, PolicyPublished, VillageRegistered
 from appraisal.domain.ids import advisor_stream_id, county_stream_id
 from tests.sample_facts import advisor_facts, at, county_facts, fid
 
@@ -67,6 +67,17 @@ def test_facts_order_by_instant_then_id_whatever_the_utc_offsets() -> None:
         ledger.record(fact)
     expected = sorted(facts, key=lambda f: (f.occurred_at, f.event_id.hex))
     assert list(ledger.facts()) == expected
+
+
+def test_facts_of_some_classes_are_those_of_facts_in_the_same_order() -> None:
+    county = County("440115")
+    facts = county_facts()
+    for fact in random.Random(5).sample(facts, len(facts)):
+        county.record(fact)
+    for kinds in [(VillageRegistered,), (PolicyPublished, PeriodClosed), (PeriodClosed,)]:
+        expected = tuple(f for f in county.facts() if isinstance(f, kinds))
+        assert county.facts_of(*kinds) == expected
+        assert expected, kinds  # the sample county has facts of each class
 
 
 def test_a_re_registered_village_keeps_its_latest_registration() -> None:

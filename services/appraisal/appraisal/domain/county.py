@@ -78,11 +78,11 @@ class County(FactLedger):
         return latest
 
     def policies(self) -> tuple[PolicyPublished, ...]:
-        return tuple(f for f in self.facts() if isinstance(f, PolicyPublished))
+        return self.facts_of(PolicyPublished)
 
     def closings(self, year: int) -> tuple[PeriodClosed, ...]:
         """Every close of `year`, earliest first (closing twice changes nothing)."""
-        return tuple(f for f in self.facts() if isinstance(f, PeriodClosed) and f.year == year)
+        return tuple(f for f in self.facts_of(PeriodClosed) if f.year == year)
 
     def is_closed(self, year: int) -> bool:
         return bool(self.closings(year))

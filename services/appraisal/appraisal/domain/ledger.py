@@ -109,6 +109,15 @@ class FactLedger(Aggregate):
         """All facts in a canonical order (event time, then id): never arrival order."""
         return tuple(sorted(self._facts.values(), key=_canonical))
 
+    def facts_of(self, *kinds: type) -> tuple[Any, ...]:
+        """The facts of these classes, in the canonical order of `facts()`.
+
+        Filtered before sorting: a county's few policies and closes among its
+        thousands of village registrations cost a scan, not a sort (issue #8, B3)."""
+        return tuple(
+            sorted((f for f in self._facts.values() if isinstance(f, kinds)), key=_canonical)
+        )
+
 
 def _canonical(fact: Any) -> tuple[datetime, int]:
     # `event_id.int` orders exactly as the 32-digit `.hex` and costs no formatting.

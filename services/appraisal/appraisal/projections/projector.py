@@ -561,7 +561,7 @@ class AppraisalProjector:
         closed = self._closed_cache.get(county_id)
         if closed is None:
             register = self._registers.get(county_id)
-            facts = register.facts() if register is not None else ()
+            facts = register.facts_of(PeriodClosed) if register is not None else ()
             closed = frozenset(f.year for f in facts if isinstance(f, PeriodClosed))
             self._closed_cache[county_id] = closed
         return closed
