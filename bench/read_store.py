@@ -5,7 +5,8 @@ real (county 440115, 30 villages, 2024–2025) into PostgreSQL schema ``SCHEMA``
 database ``test``, then copies its rows under new advisor and village ids: 3,000
 advisors with ~3,000 assignments in 440115 and 7,000 advisors in three other
 counties (10,000 in all), and settles 440115's summaries and shortlists. The event
-store holds only the small county: answers without ``as_of`` read views only.
+store holds only the small county's advisors, and 440115's register names all its
+villages: answers without ``as_of`` read views (and that register) only.
 
 ``python -m bench.read_store serve SCHEMA PORT`` serves the read API on it (no Kafka,
 no projector; bearer token ``bureau-token`` for 440115).
@@ -49,6 +50,8 @@ def build(schema: str) -> None:
     import psycopg
     from psycopg import sql
 
+    from appraisal.application import Recordable
+    from appraisal.domain.county import VillageRegistered
     from appraisal.projections.store import (
         AdvisorStreamRow,
         AdvisorYearRow,
@@ -115,6 +118,20 @@ def build(schema: str) -> None:
     changes.dirty_county_years = {(COUNTY, 2024), (COUNTY, 2025)}
     service.views.write(changes, None)
     service.projector.settle()
+    # The county's register names its ~3,000 villages, as a real one does (reading
+    # the register is part of some answers); recorded after projecting, so the views
+    # keep the copied rows.
+    registered = datetime(2024, 1, 1, tzinfo=UTC)
+
+    def registration(n: int) -> Recordable:
+        event_id = uuid.uuid5(uuid.NAMESPACE_URL, f"bench-village-{n}")
+        fact = VillageRegistered(
+            event_id, registered, f"{COUNTY}{n:06d}", f"村{n}", f"{COUNTY}001", "village",
+            False, f"A-{COUNTY}-{n:05d}",
+        )  # fmt: skip
+        return Recordable("county", COUNTY, fact, COUNTY)
+
+    service.app.record([registration(n) for county, n in plan if county == COUNTY])
     count = len(service.views.county_assignment_texts(COUNTY, 2025))
     print(
         f"{COUNTY}/2025: {count:,} assignments; {len(service.views.advisor_streams()):,} advisors"

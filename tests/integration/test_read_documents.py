@@ -15,7 +15,7 @@ import pytest
 from appraisal.api.auth import hash_token
 from appraisal.api.http import create_app
 from appraisal.application import Recordable
-from appraisal.domain.county import VillageRegistered
+from appraisal.domain.county import PeriodClosed, VillageRegistered
 from appraisal.policy import AwardCategory
 from appraisal.projections.store import ViewChanges
 from appraisal.service import AppraisalService
@@ -100,6 +100,23 @@ def test_the_county_list_is_rebuilt_only_when_the_projection_moves(
         "A-3",
     ]
     assert json.loads(after.body) == q.county_appraisals(COUNTY, 2024)
+
+
+def test_the_county_lists_head_follows_the_registers_as_projected(
+    service: AppraisalService,
+) -> None:
+    # The head (closed, policy) is read when the list is built: a close recorded but
+    # not yet projected leaves the cached list as it is, rows and head alike.
+    q = service.queries
+    first = q.county_appraisals_page_document(COUNTY, 2024, 0, 100)
+    assert json.loads(first.body)["closed"] is False
+    close = PeriodClosed(fid("close-2024"), at(5, month=1, year=2025), 2024)
+    service.app.record([Recordable("county", COUNTY, close, COUNTY)])
+    assert q.county_appraisals_page_document(COUNTY, 2024, 0, 100) is first
+    service.projector.catch_up()
+    closed = json.loads(q.county_appraisals_page_document(COUNTY, 2024, 0, 100).body)
+    assert closed["closed"] is True
+    assert json.loads(q.county_appraisals_document(COUNTY, 2024).body)["closed"] is True
 
 
 def test_shortlists_waiting_to_be_settled_are_not_cached(service: AppraisalService) -> None:

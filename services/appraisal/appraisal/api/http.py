@@ -108,13 +108,16 @@ def create_app(
         if not caller.may_read_county(county_id):
             raise HTTPException(403, f"token {caller.name!r} may not read county {county_id}")
 
-    async def advisor_scope(caller: Principal, advisor_id: str) -> None:
-        # A store read: in a thread, so an unreachable store cannot stall the event loop.
-        county = await asyncio.to_thread(service.queries.advisor_county, advisor_id)
+    def check_advisor_scope(caller: Principal, advisor_id: str) -> None:
+        county = service.queries.advisor_county(advisor_id)
         if county is None or not caller.may_read_county(county):
             # Outside the token's counties looks like unknown: a 403 would tell which
             # county the advisor is filed under, and that the advisor exists.
             raise HTTPException(404, f"no advisor {advisor_id}")
+
+    async def advisor_scope(caller: Principal, advisor_id: str) -> None:
+        # A store read: in a thread, so an unreachable store cannot stall the event loop.
+        await asyncio.to_thread(check_advisor_scope, caller, advisor_id)
 
     async def run(fn: Callable[[], Any]) -> Any:
         try:
@@ -182,11 +185,15 @@ def create_app(
         advisor_id: AdvisorId, year: Year, caller: Caller, request: Request, as_of: AsOf = None
     ) -> Any:
         """An advisor's year: advisor score, award eligibility, every assignment."""
-        await advisor_scope(caller, advisor_id)
         if as_of is None:
-            return await send(
-                request, lambda: service.queries.advisor_appraisals_document(advisor_id, year)
-            )
+
+            def scoped_document() -> JsonDocument:
+                # The scope check and the answer in one trip to the thread pool.
+                check_advisor_scope(caller, advisor_id)
+                return service.queries.advisor_appraisals_document(advisor_id, year)
+
+            return await send(request, scoped_document)
+        await advisor_scope(caller, advisor_id)
         return await run(lambda: service.queries.advisor_appraisals(advisor_id, year, as_of))
 
     @app.get(
