@@ -8,17 +8,21 @@ counties (10,000 in all), and settles 440115's summaries and shortlists. The eve
 store holds only the small county's advisors, and 440115's register names all its
 villages: answers without ``as_of`` read views (and that register) only.
 
-``python -m bench.read_store serve SCHEMA PORT`` serves the read API on it (no Kafka,
-no projector; bearer token ``bureau-token`` for 440115).
+``python -m bench.read_store serve SCHEMA PORT`` serves the read API on it as shipped
+(uvicorn with ``http_limits.uvicorn_options``; no Kafka, no projector; bearer token
+``bureau-token`` for 440115).
 
 ``python -m bench.read_store cpu PID PORT [N]`` sends N sequential requests of each
 kind over one connection and prints the server process's CPU per request.
+
+``python -m bench.read_store load PID PORT [SECONDS]`` runs B3's mix (advisor
+answers, county-list pages of 100, award shortlists) with 50 closed-loop clients
+for SECONDS (15) and prints requests/s, latencies and the server's CPU per request.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import random
 import sys
 import time
@@ -144,24 +148,26 @@ def serve(schema: str, port: int) -> None:
 
     from appraisal.api.auth import hash_token
     from appraisal.api.http import create_app
+    from http_limits import uvicorn_options
 
     tokens = [
         {"name": "bureau", "role": "bureau", "counties": [COUNTY], "sha256": hash_token(TOKEN)}
     ]
     service = _service(schema, json.dumps(tokens))
     app = create_app(service, manage_lifecycle=False)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    uvicorn.run(
+        app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
+        **uvicorn_options(),
+    )  # fmt: skip
 
 
 def cpu(pid: int, port: int, n: int = 300) -> None:
     import httpx
 
-    tick = os.sysconf("SC_CLK_TCK")
+    from bench.stats import cpu_seconds
 
     def used() -> float:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / tick
+        return cpu_seconds(pid)
 
     rng = random.Random(1)
     headers = {"Authorization": f"Bearer {TOKEN}"}
@@ -193,6 +199,45 @@ def cpu(pid: int, port: int, n: int = 300) -> None:
                   f"wall {took:7.2f} ms  body {len(first.content):,} B")  # fmt: skip
 
 
+def load(pid: int, port: int, seconds: float = 15.0, clients: int = 50) -> None:
+    """B3's mix against the server: `clients` closed-loop clients for `seconds`."""
+    import asyncio
+
+    from appraisal.policy import AwardCategory
+    from bench.stats import cpu_seconds
+    from bench.workers import load as run_load
+
+    targets = {
+        "assignment": [
+            f"/v1/advisors/A-{COUNTY}-{n:05d}/appraisals/2025" for n in range(100, 3000)
+        ],
+        "county_list": [
+            f"/v1/appraisals/{COUNTY}/2025?offset={o}&limit=100" for o in range(0, 3000, 100)
+        ],
+        "awards": [f"/v1/awards/{COUNTY}/2025/{c.value}" for c in AwardCategory],
+    }  # fmt: skip
+    spec = {
+        "base_url": f"http://127.0.0.1:{port}",
+        "token": TOKEN,
+        "targets": targets,
+        "clients": clients,
+        "seconds": seconds,
+    }
+    before = cpu_seconds(pid)
+    result = asyncio.run(run_load(spec))
+    per = 1000 * (cpu_seconds(pid) - before) / max(1, result["requests"])
+    print(
+        f"{result['requests_per_s']:,.0f} requests/s, p50/p95/p99 "
+        f"{result['p50_ms']:.0f}/{result['p95_ms']:.0f}/{result['p99_ms']:.0f} ms, "
+        f"{result['errors']} errors, server CPU {per:.2f} ms/request"
+    )
+    for kind, r in result["by_kind"].items():
+        print(
+            f"  {kind:12s} {r['requests']:6,d}  "
+            f"{r['p50_ms']:.0f}/{r['p95_ms']:.0f}/{r['p99_ms']:.0f} ms"
+        )
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["build"] and len(argv) == 2:
         build(argv[1])
@@ -200,6 +245,8 @@ def main(argv: list[str]) -> int:
         serve(argv[1], int(argv[2]))
     elif argv[:1] == ["cpu"] and len(argv) in (3, 4):
         cpu(int(argv[1]), int(argv[2]), *(int(a) for a in argv[3:]))
+    elif argv[:1] == ["load"] and len(argv) in (3, 4):
+        load(int(argv[1]), int(argv[2]), float(argv[3]) if argv[3:] else 15.0)
     else:
         print(__doc__)
         return 2

@@ -119,6 +119,26 @@ def test_the_county_lists_head_follows_the_registers_as_projected(
     assert json.loads(q.county_appraisals_document(COUNTY, 2024).body)["closed"] is True
 
 
+def test_advisor_answers_and_their_counties_are_cached_until_the_projection_moves(
+    service: AppraisalService,
+) -> None:
+    q = service.queries
+    first = q.advisor_appraisals_document("A-1", 2024)
+    assert q.advisor_appraisals_document("A-1", 2024) is first
+    assert q.advisor_county("A-3", q.position()) is None
+    service.app.record(_advisor("A-3"))
+    assert q.advisor_county("A-3", q.position()) is None  # not projected yet
+    assert q.advisor_appraisals_document("A-1", 2024) is first
+    service.projector.catch_up()
+    assert q.advisor_county("A-3", q.position()) == COUNTY
+    again = q.advisor_appraisals_document("A-1", 2024)
+    assert again is not first  # rebuilt at the new position
+    assert again.etag == first.etag  # A-1 unchanged
+    assert json.loads(q.advisor_appraisals_document("A-3", 2024).body) == q.advisor_appraisals(
+        "A-3", 2024
+    )
+
+
 def test_shortlists_waiting_to_be_settled_are_not_cached(service: AppraisalService) -> None:
     q, category = service.queries, AwardCategory.PUBLIC_WELFARE
     settled = q.awards_document(COUNTY, 2024, category)

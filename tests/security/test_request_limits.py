@@ -111,6 +111,18 @@ async def test_a_head_just_under_the_limit_is_served(ingest_url: str) -> None:
     assert answer.status == 200, answer
 
 
+async def test_a_head_growing_over_many_reads_is_answered_431(ingest_url: str) -> None:
+    start = b"GET /healthz HTTP/1.1\r\nHost: test\r\n"
+    header = b"X-Pad: " + b"a" * 100 + b"\r\n"
+    answer = await flood(ingest_url, start, header, max_bytes=256 * 1024, timeout_s=10)
+    _refused(answer, 431, "headers_too_large")
+
+
+async def test_a_request_that_is_not_http_is_answered_400_with_a_reason(ingest_url: str) -> None:
+    answer = await send_raw(ingest_url, _head("GET", "/healthz", "X-Key: \x7f\x7f"))
+    _refused(answer, 400, "bad_request")
+
+
 # --- the body ----------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from appraisal.documents import DocumentCache, JsonDocument
+from appraisal.documents import SMALL_VALUE_BYTES, DocumentCache, JsonDocument
 
 pytestmark = pytest.mark.unit
 
@@ -103,3 +103,19 @@ def test_concurrent_callers_of_a_stale_document_wait_for_one_build() -> None:
         t.join()
     assert len(builds) == 1
     assert len({id(d) for d in got}) == 1
+
+
+def test_small_values_are_cached_beside_documents_and_counted_by_a_fixed_size() -> None:
+    cache = DocumentCache(max_bytes=SMALL_VALUE_BYTES * 2)
+    built: list[str] = []
+
+    def county() -> str | None:
+        built.append("read")
+        return None if len(built) > 1 else "440115"
+
+    assert cache.get_or_build("advisor-county", 1, county) == "440115"
+    assert cache.get_or_build("advisor-county", 1, county) == "440115"
+    assert cache.get_or_build("advisor-county", 2, county) is None  # a cached None
+    assert cache.get_or_build("advisor-county", 2, county) is None
+    assert (built, cache.size) == (["read", "read"], SMALL_VALUE_BYTES)
+    assert cache.get("advisor-county", 2) is None  # `get` answers documents only

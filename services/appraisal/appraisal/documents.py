@@ -16,7 +16,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final, TypeVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,59 +50,73 @@ class JsonDocument:
         return "*" in tags or self.etag in tags
 
 
+SMALL_VALUE_BYTES: Final = 256
+"""What a cached value other than a document is counted as (a county id, say)."""
+
+T = TypeVar("T")
+
+
+def _cost(value: object) -> int:
+    return len(value.body) if isinstance(value, JsonDocument) else SMALL_VALUE_BYTES
+
+
 class DocumentCache:
     """The least recently used documents up to `max_bytes`, each valid for one revision.
 
+    Documents count by their body's size; small values kept alongside them (which
+    county an advisor is filed under, for the token check) by `SMALL_VALUE_BYTES`.
     Thread-safe: the API builds answers in worker threads. Concurrent requests for a
     stale document wait for one build instead of each building it.
     """
 
     def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[Hashable, tuple[Hashable, JsonDocument]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[Hashable, object]] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
         self._builds: dict[Hashable, threading.Lock] = {}
 
-    def get(self, key: Hashable, revision: Hashable) -> JsonDocument | None:
+    def _lookup(self, key: Hashable, revision: Hashable) -> tuple[bool, object]:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None or entry[0] != revision:
-                return None
+                return False, None
             self._entries.move_to_end(key)
-            return entry[1]
+            return True, entry[1]
 
-    def put(self, key: Hashable, revision: Hashable, document: JsonDocument) -> None:
-        size = len(document.body)
+    def get(self, key: Hashable, revision: Hashable) -> JsonDocument | None:
+        found, value = self._lookup(key, revision)
+        return value if found and isinstance(value, JsonDocument) else None
+
+    def put(self, key: Hashable, revision: Hashable, value: object) -> None:
+        size = _cost(value)
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
-                self._size -= len(old[1].body)
+                self._size -= _cost(old[1])
             if size > self.max_bytes:
                 return
-            self._entries[key] = (revision, document)
+            self._entries[key] = (revision, value)
             self._size += size
             while self._size > self.max_bytes:
                 _, (_, dropped) = self._entries.popitem(last=False)
-                self._size -= len(dropped.body)
+                self._size -= _cost(dropped)
 
-    def get_or_build(
-        self, key: Hashable, revision: Hashable | None, build: Callable[[], JsonDocument]
-    ) -> JsonDocument:
-        """The document of `key` at `revision`; `None` means: not cacheable now, build it."""
+    def get_or_build(self, key: Hashable, revision: Hashable | None, build: Callable[[], T]) -> T:
+        """The value of `key` at `revision`; `None` means: not cacheable now, build it."""
         if revision is None:
             return build()
-        found = self.get(key, revision)
-        if found is not None:
-            return found
+        found, value = self._lookup(key, revision)
+        if found:
+            return value  # type: ignore[return-value]  # put under this key by `build`
         with self._lock:
             gate = self._builds.setdefault(key, threading.Lock())
         with gate:
-            found = self.get(key, revision)
-            if found is None:
-                found = build()
-                self.put(key, revision, found)
-            return found
+            found, value = self._lookup(key, revision)
+            if not found:
+                value = build()
+                self.put(key, revision, value)
+            return value  # type: ignore[return-value]
 
     @property
     def size(self) -> int:

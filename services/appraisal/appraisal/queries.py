@@ -86,9 +86,15 @@ class AppraisalQueries:
             self.app.county(PROVINCE, as_of=as_of),
         )
 
-    def advisor_county(self, advisor_id: str) -> str | None:
-        stream = self.views.advisor_stream(advisor_id)
-        return None if stream is None else stream.county_id
+    def advisor_county(self, advisor_id: str, position: int | None = None) -> str | None:
+        """The county the advisor is filed under; cached under the projection's
+        `position` when given (the views' advisor streams move only with it)."""
+
+        def read() -> str | None:
+            stream = self.views.advisor_stream(advisor_id)
+            return None if stream is None else stream.county_id
+
+        return self.documents.get_or_build(("advisor-county", advisor_id), position, read)
 
     def _years_as_of(
         self, advisor_id: str, as_of: datetime
@@ -233,11 +239,12 @@ class AppraisalQueries:
     # position too: it is read when the list is built, not on every request (two
     # ledger reads from the store, ~0.5 ms; issue #8, B3).
 
-    def _position(self) -> int:
+    def position(self) -> int:
+        """The projection's tracked position: the revision of everything it wrote."""
         return self.views.max_tracking_id(self.projection) or 0
 
     def _settled_revision(self, county_id: str, year: int) -> tuple[int, str] | None:
-        position = self._position()
+        position = self.position()
         return None if self.views.is_dirty(county_id, year) else (position, "settled")
 
     def county_appraisals_document(self, county_id: str, year: int) -> JsonDocument:
@@ -251,7 +258,7 @@ class AppraisalQueries:
             head = {"county_id": county_id, "year": year, "closed": closed, "policy_id": policy_id}
             return JsonDocument.assemble(head, "assignments", assignments)
 
-        return self.documents.get_or_build(("county", county_id, year), self._position(), build)
+        return self.documents.get_or_build(("county", county_id, year), self.position(), build)
 
     def county_appraisals_page_document(
         self, county_id: str, year: int, offset: int, limit: int
@@ -274,25 +281,34 @@ class AppraisalQueries:
             return JsonDocument.assemble(head, "assignments", assignments)
 
         key = ("county-page", county_id, year, offset, limit)
-        return self.documents.get_or_build(key, self._position(), build)
+        return self.documents.get_or_build(key, self.position(), build)
 
-    def advisor_appraisals_document(self, advisor_id: str, year: int) -> JsonDocument:
-        advisor_year = self.views.advisor_year(advisor_id, year)
-        if advisor_year is None:
-            raise NotFound(f"no appraisal of advisor {advisor_id} for {year}")
-        head = {
-            "advisor_id": advisor_id,
-            "year": year,
-            **{
-                name: advisor_year[name]
-                for name in (
-                    "county_id", "name", "score", "eligible_for_awards", "award_exclusions",
-                    "load_flagged",
-                )
-            },
-        }  # fmt: skip
-        assignments = self.views.advisor_assignment_texts(advisor_id, year)
-        return JsonDocument.assemble(head, "assignments", assignments)
+    def advisor_appraisals_document(
+        self, advisor_id: str, year: int, position: int | None = None
+    ) -> JsonDocument:
+        """The advisor's year as sent, cached under the projection's position (read
+        here unless the caller already did)."""
+
+        def build() -> JsonDocument:
+            advisor_year = self.views.advisor_year(advisor_id, year)
+            if advisor_year is None:
+                raise NotFound(f"no appraisal of advisor {advisor_id} for {year}")
+            head = {
+                "advisor_id": advisor_id,
+                "year": year,
+                **{
+                    name: advisor_year[name]
+                    for name in (
+                        "county_id", "name", "score", "eligible_for_awards", "award_exclusions",
+                        "load_flagged",
+                    )
+                },
+            }  # fmt: skip
+            assignments = self.views.advisor_assignment_texts(advisor_id, year)
+            return JsonDocument.assemble(head, "assignments", assignments)
+
+        revision = self.position() if position is None else position
+        return self.documents.get_or_build(("advisor", advisor_id, year), revision, build)
 
     def awards_document(self, county_id: str, year: int, category: AwardCategory) -> JsonDocument:
         def build() -> JsonDocument:

@@ -108,8 +108,10 @@ def create_app(
         if not caller.may_read_county(county_id):
             raise HTTPException(403, f"token {caller.name!r} may not read county {county_id}")
 
-    def check_advisor_scope(caller: Principal, advisor_id: str) -> None:
-        county = service.queries.advisor_county(advisor_id)
+    def check_advisor_scope(
+        caller: Principal, advisor_id: str, position: int | None = None
+    ) -> None:
+        county = service.queries.advisor_county(advisor_id, position)
         if county is None or not caller.may_read_county(county):
             # Outside the token's counties looks like unknown: a 403 would tell which
             # county the advisor is filed under, and that the advisor exists.
@@ -188,9 +190,11 @@ def create_app(
         if as_of is None:
 
             def scoped_document() -> JsonDocument:
-                # The scope check and the answer in one trip to the thread pool.
-                check_advisor_scope(caller, advisor_id)
-                return service.queries.advisor_appraisals_document(advisor_id, year)
+                # The scope check and the answer in one trip to the thread pool, both
+                # cached under one read of the projection's position.
+                position = service.queries.position()
+                check_advisor_scope(caller, advisor_id, position)
+                return service.queries.advisor_appraisals_document(advisor_id, year, position)
 
             return await send(request, scoped_document)
         await advisor_scope(caller, advisor_id)
