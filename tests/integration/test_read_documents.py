@@ -17,7 +17,6 @@ from appraisal.api.http import create_app
 from appraisal.application import Recordable
 from appraisal.domain.county import PeriodClosed, VillageRegistered
 from appraisal.policy import AwardCategory
-from appraisal.projections.store import ViewChanges
 from appraisal.service import AppraisalService
 from appraisal.settings import AppraisalSettings
 from tests.sample_facts import at, fid
@@ -143,14 +142,19 @@ def test_shortlists_waiting_to_be_settled_are_not_cached(service: AppraisalServi
     q, category = service.queries, AwardCategory.PUBLIC_WELFARE
     settled = q.awards_document(COUNTY, 2024, category)
     assert q.awards_document(COUNTY, 2024, category) is settled
-    service.views.write(ViewChanges(dirty_county_years={(COUNTY, 2024)}), None)
+    # A projector step marks the county-year dirty (and moves the position); its
+    # shortlists are recomputed only when it settles.
+    service.app.record(_advisor("A-3"))
+    assert service.projector.run_once(limit=10_000) > 0  # a step, not yet a settle
+    assert service.views.is_dirty(COUNTY, 2024)
     dirty = q.awards_document(COUNTY, 2024, category)
     assert dirty is not settled
     assert q.awards_document(COUNTY, 2024, category) is not dirty
-    assert dirty.etag == settled.etag  # nothing changed in the rows
+    assert dirty.etag == settled.etag  # not settled yet: the stored shortlist as it was
     service.projector.settle()
     again = q.awards_document(COUNTY, 2024, category)
     assert q.awards_document(COUNTY, 2024, category) is again
+    assert again.etag != settled.etag  # A-3 is on it now
 
 
 async def test_read_answers_carry_an_etag_and_304_while_unchanged(

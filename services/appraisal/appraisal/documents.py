@@ -84,6 +84,10 @@ class DocumentCache:
             self._entries.move_to_end(key)
             return True, entry[1]
 
+    def holds(self, key: Hashable, revision: Hashable) -> bool:
+        """Whether a value of `key` is held for `revision`."""
+        return self._lookup(key, revision)[0]
+
     def get(self, key: Hashable, revision: Hashable) -> JsonDocument | None:
         found, value = self._lookup(key, revision)
         return value if found and isinstance(value, JsonDocument) else None

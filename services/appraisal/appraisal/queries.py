@@ -234,20 +234,36 @@ class AppraisalQueries:
     # The same answers as the methods above (without as_of), assembled from the
     # stored bodies. A county-year's rows change only with the projection's tracked
     # position; its summary and shortlists also when it is settled, so those are
-    # cached only while it is not dirty. A county list's head (policy, closed) comes
-    # from the registers, whose every change is a notification that moves the
-    # position too: it is read when the list is built, not on every request (two
-    # ledger reads from the store, ~0.5 ms; issue #8, B3).
+    # cached only while it is not dirty. Each method takes the position its caller
+    # read (the API shares one read among concurrent requests), or reads it. A
+    # county list's head (policy, closed) comes from the registers, whose every
+    # change is a notification that moves the position too: it is read when the
+    # list is built, not on every request (two ledger reads from the store, ~0.5 ms;
+    # issue #8, B3).
 
     def position(self) -> int:
         """The projection's tracked position: the revision of everything it wrote."""
         return self.views.max_tracking_id(self.projection) or 0
 
-    def _settled_revision(self, county_id: str, year: int) -> tuple[int, str] | None:
-        position = self.position()
-        return None if self.views.is_dirty(county_id, year) else (position, "settled")
+    def _settled_revision(
+        self, county_id: str, year: int, position: int | None
+    ) -> tuple[int, str] | None:
+        """The revision of a county-year's summary and shortlists, None while dirty.
 
-    def county_appraisals_document(self, county_id: str, year: int) -> JsonDocument:
+        Only the projector's writes mark a county-year dirty, and each moves the
+        position: found clean at a position, it stays clean while the position does,
+        so that finding is cached (a dirty one is settled without moving it)."""
+        position = self.position() if position is None else position
+        clean = ("clean", county_id, year)
+        if not self.documents.holds(clean, position):
+            if self.views.is_dirty(county_id, year):
+                return None
+            self.documents.put(clean, position, True)
+        return (position, "settled")
+
+    def county_appraisals_document(
+        self, county_id: str, year: int, position: int | None = None
+    ) -> JsonDocument:
         def build() -> JsonDocument:
             registers = self.registers(county_id)
             policy_id, _ = registers.policy(year)
@@ -258,10 +274,11 @@ class AppraisalQueries:
             head = {"county_id": county_id, "year": year, "closed": closed, "policy_id": policy_id}
             return JsonDocument.assemble(head, "assignments", assignments)
 
-        return self.documents.get_or_build(("county", county_id, year), self.position(), build)
+        revision = self.position() if position is None else position
+        return self.documents.get_or_build(("county", county_id, year), revision, build)
 
     def county_appraisals_page_document(
-        self, county_id: str, year: int, offset: int, limit: int
+        self, county_id: str, year: int, offset: int, limit: int, position: int | None = None
     ) -> JsonDocument:
         """`limit` assignments of the county list from `offset`, with the total."""
 
@@ -281,7 +298,8 @@ class AppraisalQueries:
             return JsonDocument.assemble(head, "assignments", assignments)
 
         key = ("county-page", county_id, year, offset, limit)
-        return self.documents.get_or_build(key, self.position(), build)
+        revision = self.position() if position is None else position
+        return self.documents.get_or_build(key, revision, build)
 
     def advisor_appraisals_document(
         self, advisor_id: str, year: int, position: int | None = None
@@ -310,24 +328,28 @@ class AppraisalQueries:
         revision = self.position() if position is None else position
         return self.documents.get_or_build(("advisor", advisor_id, year), revision, build)
 
-    def awards_document(self, county_id: str, year: int, category: AwardCategory) -> JsonDocument:
+    def awards_document(
+        self, county_id: str, year: int, category: AwardCategory, position: int | None = None
+    ) -> JsonDocument:
         def build() -> JsonDocument:
             text = self.views.award_shortlist_text(county_id, year, str(category))
             if text is None:
                 raise NotFound(f"no award shortlist for {county_id} {year}")
             return JsonDocument.of_text(text)
 
-        revision = self._settled_revision(county_id, year)
+        revision = self._settled_revision(county_id, year, position)
         return self.documents.get_or_build(("awards", county_id, year, category), revision, build)
 
-    def summary_document(self, county_id: str, year: int) -> JsonDocument:
+    def summary_document(
+        self, county_id: str, year: int, position: int | None = None
+    ) -> JsonDocument:
         def build() -> JsonDocument:
             text = self.views.county_year_text(county_id, year)
             if text is None:
                 raise NotFound(f"no summary for {county_id} {year}")
             return JsonDocument.of_text(text)
 
-        revision = self._settled_revision(county_id, year)
+        revision = self._settled_revision(county_id, year, position)
         return self.documents.get_or_build(("summary", county_id, year), revision, build)
 
     def summary(self, county_id: str, year: int) -> dict[str, Any]:

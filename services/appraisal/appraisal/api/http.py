@@ -18,6 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import AwareDatetime
 
 from appraisal.api.auth import Principal, Role
+from appraisal.api.coalesce import SharedRead
 from appraisal.dashboard import dashboard_router
 from appraisal.documents import JsonDocument
 from appraisal.policy import AwardCategory, PolicyDocument
@@ -121,6 +122,10 @@ def create_app(
         # A store read: in a thread, so an unreachable store cannot stall the event loop.
         await asyncio.to_thread(check_advisor_scope, caller, advisor_id)
 
+    # Every cached answer is valid for one projection position: concurrent requests
+    # share a read of it, each served by one that began after it arrived.
+    position = SharedRead(service.queries.position)
+
     async def run(fn: Callable[[], Any]) -> Any:
         try:
             return await asyncio.to_thread(fn)
@@ -163,18 +168,20 @@ def create_app(
         if offset is not None or limit is not None:
             start, size = offset or 0, limit or 100
             if as_of is None:
+                at = await position()
                 return await send(
                     request,
                     lambda: service.queries.county_appraisals_page_document(
-                        county_id, year, start, size
+                        county_id, year, start, size, at
                     ),
                 )
             return await run(
                 lambda: service.queries.county_appraisals_page(county_id, year, as_of, start, size)
             )
         if as_of is None:
+            at = await position()
             return await send(
-                request, lambda: service.queries.county_appraisals_document(county_id, year)
+                request, lambda: service.queries.county_appraisals_document(county_id, year, at)
             )
         return await run(lambda: service.queries.county_appraisals(county_id, year, as_of))
 
@@ -188,13 +195,13 @@ def create_app(
     ) -> Any:
         """An advisor's year: advisor score, award eligibility, every assignment."""
         if as_of is None:
+            at = await position()
 
             def scoped_document() -> JsonDocument:
                 # The scope check and the answer in one trip to the thread pool, both
-                # cached under one read of the projection's position.
-                position = service.queries.position()
-                check_advisor_scope(caller, advisor_id, position)
-                return service.queries.advisor_appraisals_document(advisor_id, year, position)
+                # cached under the projection's position.
+                check_advisor_scope(caller, advisor_id, at)
+                return service.queries.advisor_appraisals_document(advisor_id, year, at)
 
             return await send(request, scoped_document)
         await advisor_scope(caller, advisor_id)
@@ -216,8 +223,9 @@ def create_app(
         """The award shortlist of a category (社会责任贡献奖 / 公益爱心奖) with exclusions."""
         county_scope(caller, county_id)
         if as_of is None:
+            at = await position()
             return await send(
-                request, lambda: service.queries.awards_document(county_id, year, category)
+                request, lambda: service.queries.awards_document(county_id, year, category, at)
             )
         return await run(lambda: service.queries.awards(county_id, year, category, as_of))
 
@@ -227,7 +235,8 @@ def create_app(
     async def summary(county_id: CountyId, year: Year, caller: Caller, request: Request) -> Any:
         """Counts by verdict and grade, score distribution, subsidy total, coverage gaps."""
         county_scope(caller, county_id)
-        return await send(request, lambda: service.queries.summary_document(county_id, year))
+        at = await position()
+        return await send(request, lambda: service.queries.summary_document(county_id, year, at))
 
     @app.get("/v1/advisors/{advisor_id}/ledger/{year}", tags=["county"])
     async def ledger(advisor_id: AdvisorId, year: Year, caller: Caller) -> dict[str, Any]:
