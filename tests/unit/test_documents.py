@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from appraisal.documents import SMALL_VALUE_BYTES, DocumentCache, JsonDocument
+from appraisal.documents import SMALL_VALUE_BYTES, DocumentCache, JsonDocument, from_cache
 
 pytestmark = pytest.mark.unit
 
@@ -119,3 +119,22 @@ def test_small_values_are_cached_beside_documents_and_counted_by_a_fixed_size() 
     assert cache.get_or_build("advisor-county", 2, county) is None
     assert (built, cache.size) == (["read", "read"], SMALL_VALUE_BYTES)
     assert cache.get("advisor-county", 2) is None  # `get` answers documents only
+
+
+def test_from_cache_answers_only_what_is_cached_and_builds_nothing() -> None:
+    cache = DocumentCache()
+    builds: list[int] = []
+
+    def build() -> JsonDocument:
+        builds.append(1)
+        return JsonDocument.of(b"{}")
+
+    assert from_cache(lambda: cache.get_or_build("k", 1, build)) is None
+    assert from_cache(lambda: cache.get_or_build("k", None, build)) is None  # uncacheable
+    assert builds == []
+    built = cache.get_or_build("k", 1, build)
+    assert from_cache(lambda: cache.get_or_build("k", 1, build)) is built
+    assert from_cache(lambda: cache.get_or_build("k", 2, build)) is None  # another revision
+    assert builds == [1]
+    assert cache.get_or_build("k", 2, build) is not built  # outside, it builds as ever
+    assert builds == [1, 1]

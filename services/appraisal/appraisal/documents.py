@@ -15,6 +15,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
@@ -48,6 +49,34 @@ class JsonDocument:
             return False
         tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
         return "*" in tags or self.etag in tags
+
+
+class NotCached(Exception):
+    """Inside `from_cache`: the answer needs a build or a store read."""
+
+
+_CACHE_ONLY: ContextVar[bool] = ContextVar("cache_only", default=False)
+
+
+def from_cache(answer: Callable[[], T]) -> T | None:
+    """`answer()` when everything it needs is cached, else None: nothing built or read.
+
+    Lets the API serve a cached answer on the event loop, without a trip to the
+    thread pool; on None it runs `answer` in a thread as before (issue #8, B3).
+    """
+    token = _CACHE_ONLY.set(True)
+    try:
+        return answer()
+    except NotCached:
+        return None
+    finally:
+        _CACHE_ONLY.reset(token)
+
+
+def needs_store() -> None:
+    """Call before a read of the store that a cached answer skips (see `from_cache`)."""
+    if _CACHE_ONLY.get():
+        raise NotCached
 
 
 SMALL_VALUE_BYTES: Final = 256
@@ -109,10 +138,12 @@ class DocumentCache:
     def get_or_build(self, key: Hashable, revision: Hashable | None, build: Callable[[], T]) -> T:
         """The value of `key` at `revision`; `None` means: not cacheable now, build it."""
         if revision is None:
+            needs_store()
             return build()
         found, value = self._lookup(key, revision)
         if found:
             return value  # type: ignore[return-value]  # put under this key by `build`
+        needs_store()
         with self._lock:
             gate = self._builds.setdefault(key, threading.Lock())
         with gate:

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from appraisal.application import AppraisalApplication
-from appraisal.documents import DocumentCache, JsonDocument
+from appraisal.documents import DocumentCache, JsonDocument, needs_store
 from appraisal.domain.county import PROVINCE, County, PeriodClosed, published_policies
 from appraisal.policy import (
     AdvisorHistory,
@@ -243,6 +243,7 @@ class AppraisalQueries:
 
     def position(self) -> int:
         """The projection's tracked position: the revision of everything it wrote."""
+        needs_store()
         return self.views.max_tracking_id(self.projection) or 0
 
     def _settled_revision(
@@ -256,6 +257,7 @@ class AppraisalQueries:
         position = self.position() if position is None else position
         clean = ("clean", county_id, year)
         if not self.documents.holds(clean, position):
+            needs_store()
             if self.views.is_dirty(county_id, year):
                 return None
             self.documents.put(clean, position, True)

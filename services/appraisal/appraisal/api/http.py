@@ -20,7 +20,7 @@ from pydantic import AwareDatetime
 from appraisal.api.auth import Principal, Role
 from appraisal.api.coalesce import SharedRead
 from appraisal.dashboard import dashboard_router
-from appraisal.documents import JsonDocument
+from appraisal.documents import JsonDocument, from_cache
 from appraisal.policy import AwardCategory, PolicyDocument
 from appraisal.queries import NotFound
 from appraisal.service import AppraisalService
@@ -133,8 +133,15 @@ def create_app(
             raise HTTPException(404, str(exc)) from exc
 
     async def send(request: Request, fn: Callable[[], JsonDocument]) -> Response:
-        """A ready answer as it is (no re-encoding), or 304 when the caller holds it."""
-        document: JsonDocument = await run(fn)
+        """A ready answer as it is (no re-encoding), or 304 when the caller holds it.
+
+        Served on the event loop when all of it is cached; built in a thread if not."""
+        try:
+            document = from_cache(fn)
+        except NotFound as exc:
+            raise HTTPException(404, str(exc)) from exc
+        if document is None:
+            document = await run(fn)
         headers = {"ETag": document.etag, "Cache-Control": "private, no-cache"}
         if document.matches(request.headers.get("if-none-match")):
             return Response(status_code=304, headers=headers)
