@@ -82,6 +82,24 @@ def test_ready_answers_equal_the_answers_built_from_parsed_rows(service: Apprais
     assert json.loads(q.summary_document(COUNTY, 2024).body) == q.summary(COUNTY, 2024)
 
 
+def test_one_statement_reads_what_the_three_reads_of_an_advisor_answer_do(
+    service: AppraisalService,
+) -> None:
+    builder = serve_year(serve_year(HistoryBuilder("A-4"), "V-b", 2024), "V-a", 2024)
+    service.app.record([Recordable("advisor", "A-4", f, COUNTY) for f in builder.history().facts])
+    service.projector.catch_up()
+    views = service.views
+    for advisor in ("A-1", "A-2", "A-4", "A-unknown"):
+        for year in (2024, 2025):
+            stream = views.advisor_stream(advisor)
+            assert views.advisor_answer_texts(advisor, year) == (
+                None if stream is None else stream.county_id,
+                views.advisor_year(advisor, year),
+                views.advisor_assignment_texts(advisor, year),
+            )
+    assert len(views.advisor_assignment_texts("A-4", 2024)) == 2
+
+
 def test_the_county_list_is_rebuilt_only_when_the_projection_moves(
     service: AppraisalService,
 ) -> None:
@@ -124,12 +142,16 @@ def test_advisor_answers_and_their_counties_are_cached_until_the_projection_move
     q = service.queries
     first = q.advisor_appraisals_document("A-1", 2024)
     assert q.advisor_appraisals_document("A-1", 2024) is first
-    assert q.advisor_county("A-3", q.position()) is None
+    assert q.advisor_answer("A-1", 2024, q.position()) == (COUNTY, first)
+    assert q.advisor_answer("A-3", 2024, q.position()) == (None, None)
     service.app.record(_advisor("A-3"))
-    assert q.advisor_county("A-3", q.position()) is None  # not projected yet
+    assert q.advisor_answer("A-3", 2024, q.position()) == (None, None)  # not projected yet
     assert q.advisor_appraisals_document("A-1", 2024) is first
     service.projector.catch_up()
-    assert q.advisor_county("A-3", q.position()) == COUNTY
+    county, document = q.advisor_answer("A-3", 2024, q.position())
+    assert county == COUNTY
+    assert document is not None
+    assert q.advisor_answer("A-1", 2025, q.position()) == (COUNTY, None)  # no 2025 yet
     again = q.advisor_appraisals_document("A-1", 2024)
     assert again is not first  # rebuilt at the new position
     assert again.etag == first.etag  # A-1 unchanged

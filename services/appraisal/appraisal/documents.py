@@ -105,7 +105,8 @@ class DocumentCache:
         self._lock = threading.Lock()
         self._builds: dict[Hashable, threading.Lock] = {}
 
-    def _lookup(self, key: Hashable, revision: Hashable) -> tuple[bool, object]:
+    def lookup(self, key: Hashable, revision: Hashable) -> tuple[bool, object]:
+        """(True, value) when a value of `key` is held for `revision`, else (False, None)."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is None or entry[0] != revision:
@@ -115,10 +116,10 @@ class DocumentCache:
 
     def holds(self, key: Hashable, revision: Hashable) -> bool:
         """Whether a value of `key` is held for `revision`."""
-        return self._lookup(key, revision)[0]
+        return self.lookup(key, revision)[0]
 
     def get(self, key: Hashable, revision: Hashable) -> JsonDocument | None:
-        found, value = self._lookup(key, revision)
+        found, value = self.lookup(key, revision)
         return value if found and isinstance(value, JsonDocument) else None
 
     def put(self, key: Hashable, revision: Hashable, value: object) -> None:
@@ -140,14 +141,14 @@ class DocumentCache:
         if revision is None:
             needs_store()
             return build()
-        found, value = self._lookup(key, revision)
+        found, value = self.lookup(key, revision)
         if found:
             return value  # type: ignore[return-value]  # put under this key by `build`
         needs_store()
         with self._lock:
             gate = self._builds.setdefault(key, threading.Lock())
         with gate:
-            found, value = self._lookup(key, revision)
+            found, value = self.lookup(key, revision)
             if not found:
                 value = build()
                 self.put(key, revision, value)

@@ -86,15 +86,9 @@ class AppraisalQueries:
             self.app.county(PROVINCE, as_of=as_of),
         )
 
-    def advisor_county(self, advisor_id: str, position: int | None = None) -> str | None:
-        """The county the advisor is filed under; cached under the projection's
-        `position` when given (the views' advisor streams move only with it)."""
-
-        def read() -> str | None:
-            stream = self.views.advisor_stream(advisor_id)
-            return None if stream is None else stream.county_id
-
-        return self.documents.get_or_build(("advisor-county", advisor_id), position, read)
+    def advisor_county(self, advisor_id: str) -> str | None:
+        stream = self.views.advisor_stream(advisor_id)
+        return None if stream is None else stream.county_id
 
     def _years_as_of(
         self, advisor_id: str, as_of: datetime
@@ -308,11 +302,30 @@ class AppraisalQueries:
     ) -> JsonDocument:
         """The advisor's year as sent, cached under the projection's position (read
         here unless the caller already did)."""
+        _, document = self.advisor_answer(
+            advisor_id, year, self.position() if position is None else position
+        )
+        if document is None:
+            raise NotFound(f"no appraisal of advisor {advisor_id} for {year}")
+        return document
 
-        def build() -> JsonDocument:
-            advisor_year = self.views.advisor_year(advisor_id, year)
-            if advisor_year is None:
-                raise NotFound(f"no appraisal of advisor {advisor_id} for {year}")
+    def advisor_answer(
+        self, advisor_id: str, year: int, position: int
+    ) -> tuple[str | None, JsonDocument | None]:
+        """The county the advisor is filed under (for the token check) and its year as
+        sent (None: no appraisal), both cached under `position`.
+
+        On a miss both come from one statement: a request's trips to the store are
+        what a miss costs under load, each a wait for the GIL on the way back."""
+        county_key, document_key = ("advisor-county", advisor_id), ("advisor", advisor_id, year)
+        held_county, county = self.documents.lookup(county_key, position)
+        held_document, document = self.documents.lookup(document_key, position)
+        if held_county and held_document:
+            return county, document  # type: ignore[return-value]  # as put below
+        needs_store()
+        county, advisor_year, assignments = self.views.advisor_answer_texts(advisor_id, year)
+        document = None
+        if advisor_year is not None:
             head = {
                 "advisor_id": advisor_id,
                 "year": year,
@@ -324,11 +337,10 @@ class AppraisalQueries:
                     )
                 },
             }  # fmt: skip
-            assignments = self.views.advisor_assignment_texts(advisor_id, year)
-            return JsonDocument.assemble(head, "assignments", assignments)
-
-        revision = self.position() if position is None else position
-        return self.documents.get_or_build(("advisor", advisor_id, year), revision, build)
+            document = JsonDocument.assemble(head, "assignments", assignments)
+        self.documents.put(county_key, position, county)
+        self.documents.put(document_key, position, document)
+        return county, document
 
     def awards_document(
         self, county_id: str, year: int, category: AwardCategory, position: int | None = None

@@ -109,10 +109,7 @@ def create_app(
         if not caller.may_read_county(county_id):
             raise HTTPException(403, f"token {caller.name!r} may not read county {county_id}")
 
-    def check_advisor_scope(
-        caller: Principal, advisor_id: str, position: int | None = None
-    ) -> None:
-        county = service.queries.advisor_county(advisor_id, position)
+    def check_advisor_scope(caller: Principal, advisor_id: str, county: str | None) -> None:
         if county is None or not caller.may_read_county(county):
             # Outside the token's counties looks like unknown: a 403 would tell which
             # county the advisor is filed under, and that the advisor exists.
@@ -120,7 +117,8 @@ def create_app(
 
     async def advisor_scope(caller: Principal, advisor_id: str) -> None:
         # A store read: in a thread, so an unreachable store cannot stall the event loop.
-        await asyncio.to_thread(check_advisor_scope, caller, advisor_id)
+        county = await asyncio.to_thread(service.queries.advisor_county, advisor_id)
+        check_advisor_scope(caller, advisor_id, county)
 
     # Every cached answer is valid for one projection position: concurrent requests
     # share a read of it, each served by one that began after it arrived.
@@ -205,10 +203,13 @@ def create_app(
             at = await position()
 
             def scoped_document() -> JsonDocument:
-                # The scope check and the answer in one trip to the thread pool, both
-                # cached under the projection's position.
-                check_advisor_scope(caller, advisor_id, at)
-                return service.queries.advisor_appraisals_document(advisor_id, year, at)
+                # The county for the token check and the answer together, cached under
+                # the projection's position (one statement on a miss).
+                county, document = service.queries.advisor_answer(advisor_id, year, at)
+                check_advisor_scope(caller, advisor_id, county)
+                if document is None:
+                    raise NotFound(f"no appraisal of advisor {advisor_id} for {year}")
+                return document
 
             return await send(request, scoped_document)
         await advisor_scope(caller, advisor_id)

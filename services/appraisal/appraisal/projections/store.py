@@ -471,6 +471,26 @@ class AppraisalViews(TrackingRecorder, ABC):
             (advisor_id, year),
         )
 
+    def advisor_answer_texts(
+        self, advisor_id: str, year: int
+    ) -> tuple[str | None, dict[str, Any] | None, list[str]]:
+        """`advisor_stream`'s county, `advisor_year` and `advisor_assignment_texts`, read
+        by one statement (one snapshot, one round trip)."""
+        rows = self._select(
+            f"SELECT 0 AS part, county_id AS body, '' AS k1, '' AS k2 "
+            f"FROM {self._table('advisor_streams')} WHERE advisor_id = %s "
+            f"UNION ALL SELECT 1, body, county_id, '' FROM {self._table('advisor_years')} "
+            "WHERE advisor_id = %s AND year = %s "
+            f"UNION ALL SELECT 2, body, county_id, village_id "
+            f"FROM {self._table('assignment_appraisals')} WHERE advisor_id = %s AND year = %s "
+            "ORDER BY part, k1, k2",
+            (advisor_id, advisor_id, year, advisor_id, year),
+        )
+        county = next((r["body"] for r in rows if r["part"] == 0), None)
+        advisor_year = next((r["body"] for r in rows if r["part"] == 1), None)
+        assignments = [r["body"] for r in rows if r["part"] == 2]
+        return county, None if advisor_year is None else json.loads(advisor_year), assignments
+
     def award_shortlist_text(self, county_id: str, year: int, category: str) -> str | None:
         texts = self._texts(
             f"SELECT body FROM {self._table('award_shortlists')} "
