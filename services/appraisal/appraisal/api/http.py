@@ -122,7 +122,7 @@ def create_app(
 
     # Every cached answer is valid for one projection position: concurrent requests
     # share a read of it, each served by one that began after it arrived.
-    position = SharedRead(service.queries.position)
+    position = SharedRead(lambda: service.queries.position())
 
     async def run(fn: Callable[[], Any]) -> Any:
         try:
