@@ -166,9 +166,6 @@ def cpu(pid: int, port: int, n: int = 300) -> None:
 
     from bench.stats import cpu_seconds
 
-    def used() -> float:
-        return cpu_seconds(pid)
-
     rng = random.Random(1)
     headers = {"Authorization": f"Bearer {TOKEN}"}
     kinds: dict[str, Callable[[], str]] = {
@@ -190,10 +187,10 @@ def cpu(pid: int, port: int, n: int = 300) -> None:
             if kind.endswith("_304"):
                 sent["If-None-Match"] = first.headers.get("etag", "")
             m = max(10, n // 10) if kind == "county_list" else n
-            before, wall = used(), time.perf_counter()
+            before, wall = cpu_seconds(pid), time.perf_counter()
             for _ in range(m):
                 http.get(path(), headers=sent)
-            per = 1000 * (used() - before) / m
+            per = 1000 * (cpu_seconds(pid) - before) / m
             took = 1000 * (time.perf_counter() - wall) / m
             print(f"{kind:16s} {m:5d} requests  server CPU {per:7.2f} ms/request  "
                   f"wall {took:7.2f} ms  body {len(first.content):,} B")  # fmt: skip
