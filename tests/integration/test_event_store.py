@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -13,8 +14,8 @@ from eventsourcing.utils import get_topic
 
 from appraisal.application import AppraisalApplication, Recordable
 from appraisal.domain.advisor import Advisor
-from appraisal.domain.ids import advisor_stream_id
-from appraisal.domain.ledger import FactLedger
+from appraisal.domain.ids import advisor_stream_id, county_stream_id
+from appraisal.domain.ledger import FactLedger, FactsNotHeld
 from appraisal.policy import (
     BUILTIN_POLICY_ID,
     DEFAULT_POLICY,
@@ -106,27 +107,54 @@ def test_as_of_shows_the_history_as_it_stood_then(event_store_env: dict[str, str
     app.close()
 
 
-def test_long_histories_are_snapshotted_and_reload_identically(
+def test_long_histories_reload_identically_and_the_cache_keeps_only_their_ids(
     event_store_env: dict[str, str],
 ) -> None:
     app = AppraisalApplication(env=event_store_env)
     for i in range(40):
-        app.record(_batch(f"s{i}-", "A-1"))  # 40 × 14 = 560 facts, past one interval of 500
+        app.record(_batch(f"s{i}-", "A-1"))  # 40 × 14 = 560 facts, past 500
+    stream_id = advisor_stream_id("A-1")
+    cached = app.ledger(stream_id)
+    assert not cached.holds_facts
+    assert cached.fact_count == 560
+    with pytest.raises(FactsNotHeld):
+        cached.facts()
+    # Advisors are not snapshotted (a snapshot needs the facts the cache drops).
     assert app.snapshots is not None
-    stream = app.advisor("A-1")
-    assert stream is not None
-    assert list(app.snapshots.get(stream.id))
+    assert not list(app.snapshots.get(stream_id))
     expected = app.history("A-1")
+    assert len(expected.facts) == 560
     app.close()
     reopened = AppraisalApplication(env=event_store_env)
     assert reopened.history("A-1") == expected
-    # Rebuilt from the snapshot (at version 500) and the events after it.
-    [snapshot] = reopened.snapshots.get(stream.id) if reopened.snapshots else []
-    assert type(snapshot) is FactLedger.Snapshot
-    ledger = reopened.ledger(stream.id)
+    ledger = reopened.ledger(stream_id)
+    assert not ledger.holds_facts
     assert all(ledger.knows(fact.event_id) for fact in expected.facts)
     assert not ledger.knows(uuid.uuid4())
     assert ledger.record(expected.facts[0]) is False  # a duplicate, as before
+    # Recording through the ids-only copy: duplicates stay duplicates, new facts land.
+    again = reopened.record([*_batch("s0-", "A-1"), *_batch("late-", "A-1")])
+    assert len(again.duplicates) == len(again.recorded) == len(advisor_facts())
+    assert reopened.advisor("A-1").fact_count == 560 + len(advisor_facts())  # type: ignore[union-attr]
+    assert set(reopened.history("A-1").facts) >= set(advisor_facts("late-"))
+    reopened.close()
+
+
+def test_county_registers_are_still_snapshotted(event_store_env: dict[str, str]) -> None:
+    app = AppraisalApplication(env=event_store_env)
+    villages = [
+        Recordable("county", "440115", replace(fact, event_id=uuid.uuid4()), "440115")
+        for fact in [county_facts()[0]] * 501
+    ]
+    app.record(villages)
+    assert app.snapshots is not None
+    assert list(app.snapshots.get(county_stream_id("440115")))
+    app.close()
+    reopened = AppraisalApplication(env=event_store_env)
+    county = reopened.county("440115")
+    assert county is not None
+    assert county.holds_facts
+    assert county.fact_count == 501
     reopened.close()
 
 
@@ -136,7 +164,8 @@ def test_a_ledger_snapshot_stored_by_version_1_is_read_by_version_2(
     """Upcasting: a v1 ledger snapshot (the library's class, facts keyed by hex id)."""
     app = AppraisalApplication(env=event_store_env)
     app.record(_batch("old-", "A-1"))
-    ledger = app.ledger(advisor_stream_id("A-1"))
+    ledger = app.advisor("A-1")
+    assert ledger is not None
     state = {
         "advisor_id": "A-1",
         "county_id": "440115",
@@ -160,7 +189,7 @@ def test_a_ledger_snapshot_stored_by_version_1_is_read_by_version_2(
     reopened = AppraisalApplication(env=event_store_env)
     read_back = reopened.ledger(advisor_stream_id("A-1"))
     assert [type(s) for s in reopened.snapshots.get(ledger.id)] == [Snapshot]  # type: ignore[union-attr]
-    assert read_back.facts() == expected.facts
+    assert reopened.history("A-1") == expected
     assert all(read_back.knows(fact.event_id) for fact in expected.facts)
     assert read_back.record(expected.facts[0]) is False
     reopened.close()

@@ -434,8 +434,7 @@ class AppraisalQueries:
         recorded = self.app.stored_facts(advisor_id)
         if not recorded:
             raise NotFound(f"no history for advisor {advisor_id}")
-        advisor = self.app.advisor(advisor_id)
-        county_id = advisor.county_id if advisor else ""
+        county_id = self.app.filed_county(advisor_id) or ""
         registers = self.registers(county_id)
         page = recorded[offset : offset + limit]
         items = []

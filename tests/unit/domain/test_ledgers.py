@@ -14,6 +14,7 @@ from appraisal.application import AppraisalApplication, Recordable
 from appraisal.domain.advisor import Advisor, AdvisorInOtherCounty
 from appraisal.domain.county import County, PeriodClosed, PolicyPublished, VillageRegistered
 from appraisal.domain.ids import advisor_stream_id, county_stream_id
+from appraisal.domain.ledger import FactsNotHeld
 from tests.sample_facts import advisor_facts, at, county_facts, fid
 
 pytestmark = pytest.mark.unit
@@ -123,6 +124,55 @@ def test_a_copy_of_a_held_event_naming_another_county_is_a_duplicate_not_a_refus
     advisor = Advisor("A-1")
     advisor.record(fact, county_id="440115")
     assert advisor.record(fact, county_id="440113") is False
+
+
+def test_a_ledger_kept_by_ids_decides_what_is_new_exactly_as_with_its_facts() -> None:
+    facts = advisor_facts()
+    full, lean = Advisor("A-1"), Advisor("A-1")
+    for ledger in (full, lean):
+        ledger.record(facts[0], county_id="440115")
+        ledger.record(facts[1])
+    lean.keep_ids_only()
+    assert full.holds_facts
+    assert not lean.holds_facts
+    assert lean.fact_count == full.fact_count == 2
+    assert lean.county_id == "440115"
+    for fact in facts:
+        assert lean.knows(fact.event_id) == full.knows(fact.event_id)
+    for fact in facts[1:4]:
+        assert lean.record(fact) == full.record(fact)
+    assert lean.version == full.version
+    assert lean.fact_count == full.fact_count == 4
+    with pytest.raises(AdvisorInOtherCounty):
+        lean.record(facts[4], county_id="440113")
+    assert lean.record(facts[3], county_id="440113") is False  # held: a duplicate
+    # Its facts are gone: reading them, or snapshotting it, fails loudly.
+    with pytest.raises(FactsNotHeld, match="keeps only its facts' ids"):
+        lean.facts()
+    with pytest.raises(FactsNotHeld):
+        lean.facts_of(type(facts[0]))
+    with pytest.raises(FactsNotHeld):
+        Advisor.Snapshot.take(lean)
+
+
+def test_the_application_caches_advisors_by_ids_and_serves_them_with_facts() -> None:
+    app = AppraisalApplication()
+    facts = advisor_facts()
+    app.record([_item(fact, "A-1", "440115") for fact in facts[:3]])
+    app.record([_item(fact, "A-1", "440115") for fact in facts[2:]])
+    assert not app.ledger(advisor_stream_id("A-1")).holds_facts
+    advisor = app.advisor("A-1")
+    assert advisor is not None
+    assert advisor.holds_facts
+    assert set(advisor.facts()) == set(facts)
+    assert app.knows("advisor", "A-1", facts[-1].event_id)
+    assert not app.knows("advisor", "A-1", uuid.uuid4())
+    assert not app.knows("advisor", "nobody", facts[0].event_id)
+    assert app.filed_county("A-1") == "440115"
+    assert app.filed_county("nobody") is None
+    app.record([Recordable("county", "440115", fact, "440115") for fact in county_facts()])
+    county = app.ledger(county_stream_id("440115"))
+    assert county.holds_facts  # registers are read whole: cached with their facts
 
 
 def _item(fact: Any, advisor_id: str, county_id: str) -> Recordable:

@@ -45,7 +45,13 @@ class Advisor(FactLedger):
     so letting a later event refile the advisor would let a source scoped to one
     county move another county's advisor into its own. An advisor who serves
     villages in two counties is registered with a distinct `advisor_id` in each.
+
+    The write side caches advisors by their facts' ids only (`cached_with_facts`):
+    a county register is read whole for every county list; an advisor's facts only
+    by the projector, which keeps its own copies, and by occasional reads.
     """
+
+    cached_with_facts = False
 
     def __init__(self, advisor_id: str) -> None:
         self.advisor_id = advisor_id

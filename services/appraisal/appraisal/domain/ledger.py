@@ -7,14 +7,15 @@ redeliveries and re-sent events never change state twice (DESIGN §4).
 
 Memory: a ledger holds the facts the rules need anyway, indexed by the 128-bit
 integer of each fact's event id (the very int object its UUID holds, so the index
-costs no object of its own); the application bounds how many ledgers sit in memory
-(LRU cache) and snapshots every few hundred events so loading stays cheap.
+costs no object of its own). Deciding what is new needs only the ids: the write
+side's cache keeps advisors that way (`keep_ids_only`, issue #8), and reads that
+need the facts load them from the store.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -29,6 +30,22 @@ class Fact(Protocol):
 
     @property
     def occurred_at(self) -> datetime: ...
+
+
+class FactsNotHeld(LookupError):
+    """The ledger keeps only its facts' ids (`FactLedger.keep_ids_only`)."""
+
+
+class FactIds(set[int]):
+    """The ids of a ledger's facts without the facts: what `knows` and `record` need.
+
+    Takes an item as the facts' dict does, so `FactRecorded.apply` (and a cached
+    ledger fast-forwarded by the store's newer events) records into it unchanged."""
+
+    __slots__ = ()
+
+    def __setitem__(self, key: int, _fact: object) -> None:
+        self.add(key)
 
 
 class FactLedger(Aggregate):
@@ -53,7 +70,7 @@ class FactLedger(Aggregate):
         @classmethod
         def take(cls, aggregate: Any) -> Any:
             snapshot = super().take(aggregate)
-            snapshot.state["_facts"] = list(aggregate._facts.values())
+            snapshot.state["_facts"] = list(aggregate._held().values())
             return snapshot
 
         def mutate(self, _: None) -> Any:
@@ -85,8 +102,12 @@ class FactLedger(Aggregate):
             if self.county_id:
                 aggregate.county_id = self.county_id
 
+    cached_with_facts: ClassVar[bool] = True
+    """Whether the application's cache keeps this kind of ledger with its facts (else
+    `keep_ids_only`: the write side decides what is new from the ids alone)."""
+
     def __init__(self) -> None:
-        self._facts: dict[int, Any] = {}
+        self._facts: dict[int, Any] | FactIds = {}
 
     def knows(self, event_id: UUID) -> bool:
         """True when a fact with this wire event id has been recorded."""
@@ -105,9 +126,33 @@ class FactLedger(Aggregate):
     def fact_count(self) -> int:
         return len(self._facts)
 
+    @property
+    def holds_facts(self) -> bool:
+        """False once `keep_ids_only` dropped the facts."""
+        return not isinstance(self._facts, FactIds)
+
+    def keep_ids_only(self) -> None:
+        """Drop the facts and keep their ids: still enough for `knows`, `record` and
+        `fact_count`, no longer for `facts()` or a snapshot (both raise FactsNotHeld).
+
+        A fact costs ~400 bytes in memory, its id ~75: the appraisal service's write
+        side held every advisor's whole history only to tell new facts from old ones
+        (issue #8, B4)."""
+        if not isinstance(self._facts, FactIds):
+            self._facts = FactIds(self._facts)
+
+    def _held(self) -> dict[int, Any]:
+        facts = self._facts
+        if isinstance(facts, FactIds):
+            raise FactsNotHeld(
+                f"{type(self).__name__} {self.id} keeps only its facts' ids (a cached "
+                f"copy of the write side); load it from the store to read its facts"
+            )
+        return facts
+
     def facts(self) -> tuple[Any, ...]:
         """All facts in a canonical order (event time, then id): never arrival order."""
-        return tuple(sorted(self._facts.values(), key=_canonical))
+        return tuple(sorted(self._held().values(), key=_canonical))
 
     def facts_of(self, *kinds: type) -> tuple[Any, ...]:
         """The facts of these classes, in the canonical order of `facts()`.
@@ -115,7 +160,7 @@ class FactLedger(Aggregate):
         Filtered before sorting: a county's few policies and closes among its
         thousands of village registrations cost a scan, not a sort (issue #8, B3)."""
         return tuple(
-            sorted((f for f in self._facts.values() if isinstance(f, kinds)), key=_canonical)
+            sorted((f for f in self._held().values() if isinstance(f, kinds)), key=_canonical)
         )
 
 
