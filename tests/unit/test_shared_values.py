@@ -5,12 +5,14 @@ otherwise unchanged."""
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from eventsourcing.persistence import JSONTranscoder
 
 from appraisal.application import AppraisalApplication
+from appraisal.policy.facts import OnsiteDuty
 from tests.sample_facts import advisor_facts
 
 
@@ -67,3 +69,39 @@ def test_repeating_fields_are_interned_and_unique_ones_are_not() -> None:
     assert second["village_id"] is first["village_id"]  # one object for equal ids
     assert second["case_ref"] is again["case_ref"]  # free text: left as it came
     assert second == first
+
+
+def test_equal_datetimes_of_a_fact_are_one_object_and_others_are_left_alone() -> None:
+    from appraisal.application import SharedValues
+
+    shared = SharedValues()
+    plus8 = timezone(timedelta(hours=8))
+    at = datetime(2024, 3, 5, 12, tzinfo=plus8)
+    same_instant_in_utc = at.astimezone(UTC)
+    values = shared.fields(
+        {
+            "occurred_at": at,
+            "started_at": datetime(2024, 3, 5, 9, tzinfo=plus8),
+            "ended_at": datetime(2024, 3, 5, 12, tzinfo=timezone(timedelta(hours=8))),
+            "answered_at": same_instant_in_utc,
+        }
+    )
+    assert values["ended_at"] is values["occurred_at"]
+    assert values["started_at"] is not values["occurred_at"]
+    # Equal instant, another offset: kept apart, so its text and offset are unchanged.
+    assert values["answered_at"] is not values["occurred_at"]
+    assert values["answered_at"].isoformat() == same_instant_in_utc.isoformat()
+
+
+def test_facts_decoded_from_the_store_hold_one_object_per_distinct_datetime() -> None:
+    transcoder = _transcoder()
+    facts = advisor_facts("z")
+    duty = next(f for f in facts if isinstance(f, OnsiteDuty))
+    ended_when_reported = replace(duty, ended_at=duty.occurred_at)
+    for fact in [*facts, ended_when_reported]:
+        decoded = transcoder.decode(transcoder.encode(fact))
+        assert decoded == fact
+        values = _datetimes(decoded)
+        assert len({id(v) for v in values}) == len({(v, v.utcoffset()) for v in values})
+    decoded = transcoder.decode(transcoder.encode(ended_when_reported))
+    assert decoded.ended_at is decoded.occurred_at

@@ -72,14 +72,26 @@ class SharedValues:
         return value if shared is zone else value.replace(tzinfo=shared)
 
     def fields(self, values: dict[str, Any]) -> dict[str, Any]:
-        """`values` with its repeating strings interned and every datetime's zone shared."""
+        """`values` with its repeating strings interned, every datetime's zone shared,
+        and equal datetimes one object: an activity's event time is usually one of its
+        own instants (a duty's end, a lecture's start, a question's time), and each
+        datetime object costs 48 bytes for as long as the fact is held (issue #8, B4)."""
         unique, intern, share = self.UNIQUE, sys.intern, self.datetime  # once per call
+        seen: list[datetime] = []
         for name, value in values.items():
             if type(value) is str:
                 if name not in unique:
                     values[name] = intern(value)
             elif isinstance(value, datetime):
-                values[name] = share(value)
+                value = share(value)
+                for prior in seen:
+                    # Same zone object and fold: the same text, offset and instant.
+                    if prior == value and prior.tzinfo is value.tzinfo and prior.fold == value.fold:
+                        value = prior
+                        break
+                else:
+                    seen.append(value)
+                values[name] = value
         return values
 
 
