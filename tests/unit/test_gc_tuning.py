@@ -7,7 +7,7 @@ import platform
 
 import pytest
 
-from appraisal.gc_tuning import GC_THRESHOLDS, limit_malloc_arenas, tune_gc
+from appraisal.gc_tuning import GC_THRESHOLDS, limit_malloc_arenas, trim_heap, tune_gc
 
 pytestmark = pytest.mark.unit
 
@@ -30,3 +30,8 @@ def test_tuning_sets_the_collector_thresholds() -> None:
         assert gc.get_threshold() == GC_THRESHOLDS
     finally:
         gc.set_threshold(*before)
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc_trim is glibc's")
+def test_freed_heap_is_given_back_on_glibc() -> None:
+    assert trim_heap() is True

@@ -23,6 +23,8 @@ from typing import Any, Protocol
 
 from eventsourcing.persistence import IntegrityError
 
+from appraisal.gc_tuning import trim_heap
+
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 30.0
@@ -102,6 +104,8 @@ def project_forever(
             backoff = min(backoff * 2, MAX_BACKOFF_S)
             continue
         backoff = pacing.idle_s
+        if done:
+            trim_heap()  # the step's buffers, freed inside the heap (appraisal.gc_tuning)
         elapsed = time.perf_counter() - started
         report(StepReport(done, elapsed))
         rest(projector, pacing, done, elapsed, stop)
