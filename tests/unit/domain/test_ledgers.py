@@ -9,12 +9,14 @@ from datetime import timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from appraisal.application import AppraisalApplication, Recordable
 from appraisal.domain.advisor import Advisor, AdvisorInOtherCounty
 from appraisal.domain.county import County, PeriodClosed, PolicyPublished, VillageRegistered
 from appraisal.domain.ids import advisor_stream_id, county_stream_id
-from appraisal.domain.ledger import FactsNotHeld
+from appraisal.domain.ledger import FactIds, FactsNotHeld
 from tests.sample_facts import advisor_facts, at, county_facts, fid
 
 pytestmark = pytest.mark.unit
@@ -153,6 +155,49 @@ def test_a_ledger_kept_by_ids_decides_what_is_new_exactly_as_with_its_facts() ->
         lean.facts_of(type(facts[0]))
     with pytest.raises(FactsNotHeld):
         Advisor.Snapshot.take(lean)
+
+
+_IDS = st.one_of(
+    st.integers(0, (1 << 128) - 1),
+    # Ids sharing their high half, and the edges of both halves.
+    st.builds(lambda lo: (7 << 64) | lo, st.integers(0, (1 << 64) - 1)),
+    st.sampled_from([0, 1, (1 << 64) - 1, 1 << 64, (1 << 128) - 1]),
+)
+
+
+@given(
+    initial=st.lists(_IDS, max_size=300),
+    added=st.lists(_IDS, max_size=600),
+    probes=st.lists(_IDS, max_size=50),
+)
+@settings(max_examples=150, deadline=None)
+def test_fact_ids_hold_exactly_what_a_set_would(
+    initial: list[int], added: list[int], probes: list[int]
+) -> None:
+    ids, expected = FactIds(initial), set(initial)
+    for i, key in enumerate(added):
+        if i % 2 and key not in expected:
+            ids[key] = object()  # as `FactRecorded.apply` records a new fact
+        else:
+            ids.add(key)
+        expected.add(key)
+        assert key in ids
+    assert len(ids) == len(expected)
+    assert set(ids) == expected
+    for key in [*probes, *initial, *added]:
+        assert (key in ids) == (key in expected)
+    assert -1 not in ids
+    assert 1 << 128 not in ids
+    assert "1" not in ids
+
+
+def test_fact_ids_refuse_what_is_not_a_128_bit_id() -> None:
+    with pytest.raises(ValueError, match="128-bit"):
+        FactIds([1 << 128])
+    ids = FactIds([5])
+    with pytest.raises(ValueError, match="128-bit"):
+        ids.add(-1)
+    assert list(ids) == [5]
 
 
 def test_the_application_caches_advisors_by_ids_and_serves_them_with_facts() -> None:
