@@ -24,6 +24,8 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.domain import Snapshot as LibrarySnapshot
 
+from appraisal.domain.packed import FactCodec, PackedFacts
+
 
 class Fact(Protocol):
     """What a ledger needs of a fact: its wire identity and when it happened."""
@@ -170,7 +172,7 @@ class FactLedger(Aggregate):
     `keep_ids_only`: the write side decides what is new from the ids alone)."""
 
     def __init__(self) -> None:
-        self._facts: dict[int, Any] | FactIds = {}
+        self._facts: dict[int, Any] | FactIds | PackedFacts = {}
 
     def knows(self, event_id: UUID) -> bool:
         """True when a fact with this wire event id has been recorded."""
@@ -204,7 +206,15 @@ class FactLedger(Aggregate):
         if not isinstance(self._facts, FactIds):
             self._facts = FactIds(self._facts)
 
-    def _held(self) -> dict[int, Any]:
+    def keep_packed(self, codec: FactCodec) -> None:
+        """Keep the facts packed into bytes (`PackedFacts`): ~70 bytes a fact instead
+        of ~366, decoded again on each `facts()` (~2.6 µs a fact). For the projector's
+        copies, read only to be appraised (issue #8, B4). Not from ids only."""
+        facts = self._held()
+        if not isinstance(facts, PackedFacts):
+            self._facts = PackedFacts(codec, facts.values())
+
+    def _held(self) -> dict[int, Any] | PackedFacts:
         facts = self._facts
         if isinstance(facts, FactIds):
             raise FactsNotHeld(
@@ -215,16 +225,20 @@ class FactLedger(Aggregate):
 
     def facts(self) -> tuple[Any, ...]:
         """All facts in a canonical order (event time, then id): never arrival order."""
-        return tuple(sorted(self._held().values(), key=_canonical))
+        facts = self._held()
+        if isinstance(facts, PackedFacts):
+            return tuple(facts.values())  # kept in that order
+        return tuple(sorted(facts.values(), key=_canonical))
 
     def facts_of(self, *kinds: type) -> tuple[Any, ...]:
         """The facts of these classes, in the canonical order of `facts()`.
 
         Filtered before sorting: a county's few policies and closes among its
         thousands of village registrations cost a scan, not a sort (issue #8, B3)."""
-        return tuple(
-            sorted((f for f in self._held().values() if isinstance(f, kinds)), key=_canonical)
-        )
+        facts = self._held()
+        if isinstance(facts, PackedFacts):
+            return tuple(f for f in facts.values() if isinstance(f, kinds))
+        return tuple(sorted((f for f in facts.values() if isinstance(f, kinds)), key=_canonical))
 
 
 def _canonical(fact: Any) -> tuple[datetime, int]:
