@@ -19,6 +19,7 @@ from appraisal.domain.county import PeriodClosed, PolicyPublished, VillageRegist
 from appraisal.domain.ids import advisor_stream_id
 from appraisal.policy import DEFAULT_POLICY
 from appraisal.projections import projector as projector_module
+from appraisal.projections import shapes
 from appraisal.projections.projector import AppraisalProjector
 from appraisal.projections.store import AppraisalViews, open_views
 from contracts import VERDICT_EVENT_ADAPTER
@@ -136,6 +137,16 @@ def test_a_county_year_is_projected_with_verdicts_checked_by_hand(
     assert summary["subsidy_total_yuan"] == 38000.0
     assert summary["villages_without_advisor"] == ["V-spare"]
     assert summary["closed"] is False
+    # Settling kept only the parts of each body the summary reads: the same summary.
+    assert summary == shapes.county_summary_body(
+        COUNTY,
+        2024,
+        closed=False,
+        policy_id=summary["policy_id"],
+        assignments=views.county_assignments(COUNTY, 2024),
+        advisor_years=views.advisor_years_of_county(COUNTY, 2024),
+        villages={"V-spare": "南村"},
+    )
     awards = views.award_shortlist(COUNTY, 2024, "public_welfare")
     assert awards is not None
     assert awards["entries"] == []  # nobody has the 10 ratings awards need

@@ -236,6 +236,28 @@ def shortlist_body(
 SCORE_BUCKETS = tuple(range(0, 100, 10))
 
 
+def summary_part(assignment: dict[str, Any]) -> dict[str, Any]:
+    """What `county_summary_body` reads of an assignment body (a few fields of ~60)."""
+    return {
+        "verdict": assignment["verdict"],
+        "grade": assignment["grade"],
+        "score": assignment["score"],
+        "subsidy_yuan": assignment["subsidy_yuan"],
+        "village_id": assignment["village_id"],
+        "indicators": {"months_served": assignment["indicators"]["months_served"]},
+    }
+
+
+def settle_part(advisor_year: dict[str, Any]) -> dict[str, Any]:
+    """What settling a county-year reads of an advisor-year body (its summary and
+    its award candidate)."""
+    return {
+        "advisor_id": advisor_year["advisor_id"],
+        "load_flagged": advisor_year["load_flagged"],
+        "candidate": advisor_year["candidate"],
+    }
+
+
 def county_summary_body(
     county_id: str,
     year: int,
