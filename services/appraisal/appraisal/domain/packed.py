@@ -35,6 +35,8 @@ from typing import Any
 
 __all__ = ["FactCodec", "PackedFacts"]
 
+Buffer = bytes | bytearray | memoryview
+_Unpacker = Callable[[Buffer, int], Any]
 _UUID = uuid.UUID
 _SAFE_UNKNOWN = uuid.SafeUUID.unknown
 _new = object.__new__
@@ -52,12 +54,15 @@ def _uuid(value: bytes) -> uuid.UUID:
 
 @dataclass(frozen=True, slots=True)
 class _Field:
-    """How one field is packed: its struct format, its value → struct values (how
-    many), the expression making it from those, whether a "present" flag leads them
-    (`X | None`), and whether its text follows the fixed part (`FactCodec`'s `unique`)."""
+    """How one field is packed: its struct format, the type its value must be, the
+    expression giving its struct values from the value `x` (how many), the expression
+    making the value from them (`str.format`ted with their names), whether a
+    "present" flag leads them (`X | None`), and whether its text follows the fixed
+    part (`FactCodec`'s `unique`)."""
 
     format: str
-    pack: Callable[[Any], tuple[Any, ...]]
+    kind: type
+    values: str
     width: int
     make: str
     optional: bool
@@ -66,9 +71,6 @@ class _Field:
 
 class _Unpackable(Exception):
     """A value the codec cannot pack exactly: the fact is kept as it is."""
-
-
-_INT64 = (-(1 << 63), (1 << 63) - 1)
 
 
 class FactCodec:
@@ -90,12 +92,17 @@ class FactCodec:
         self._zones: list[tzinfo] = []
         self._zone_index: dict[tuple[type, str], int] = {}
         self._zone_of: dict[int, tuple[tzinfo, int]] = {}  # by id(): no repr per datetime
-        self._packers: dict[type, Callable[[Any], bytes]] = {}
-        self._unpackers: list[Callable[[memoryview], Any]] = []
+        self._packers: dict[type, Callable[[Any], bytes]] = {}  # made per class
+        self._unpackers: list[_Unpacker] = []
+        self._id_first: list[bool] = []  # whether the record's bytes 1–16 are `event_id`
         for code, cls in enumerate(self._classes):
             packer, unpacker = self._layout(code, cls)
             self._packers[cls] = packer
             self._unpackers.append(unpacker)
+            first = dataclasses.fields(cls)[0].name if dataclasses.fields(cls) else ""
+            self._id_first.append(
+                first == "event_id" and typing.get_type_hints(cls)[first] is _UUID
+            )
 
     def pack(self, fact: Any) -> bytes | None:
         """The fact as bytes, or None when it cannot be packed exactly."""
@@ -107,66 +114,104 @@ class FactCodec:
         except _Unpackable:
             return None
 
-    def unpack(self, data: memoryview) -> Any:
-        """The fact packed in `data` (exactly one record)."""
-        return self._unpackers[data[0]](data)
+    def unpack(self, data: Buffer, offset: int = 0) -> Any:
+        """The fact packed in `data` at `offset`."""
+        return self._unpackers[data[offset]](data, offset)
+
+    def event_id(self, data: Buffer, offset: int = 0) -> int:
+        """`event_id.int` of the fact packed at `offset`, read without decoding it
+        where the class's first field is its event id."""
+        if self._id_first[data[offset]]:
+            return int.from_bytes(data[offset + 1 : offset + 17])
+        return int(self.unpack(data, offset).event_id.int)
 
     # --- layouts -------------------------------------------------------------
 
-    def _layout(
-        self, code: int, cls: type[Any]
-    ) -> tuple[Callable[[Any], bytes], Callable[[memoryview], Any]]:
+    def _layout(self, code: int, cls: type[Any]) -> tuple[Callable[[Any], bytes], _Unpacker]:
         hints = typing.get_type_hints(cls)
         names = [f.name for f in dataclasses.fields(cls)]
-        formats = ["<B"]  # the class's code
-        packs: list[Callable[[Any], tuple[Any, ...]]] = []
-        fields: list[_Field] = []
-        for name in names:
-            field = self._field(name, hints[name])
-            formats.append(field.format)
-            packs.append(field.pack)
-            fields.append(field)
-        fixed = struct.Struct("".join(formats))
-        getters = [_getter(name) for name in names]
-        inline = [field.inline for field in fields]
+        fields = [self._field(name, hints[name]) for name in names]
+        fixed = struct.Struct("<B" + "".join(field.format for field in fields))
+        return (
+            self._packer(code, cls, fixed, names, fields),
+            self._unpacker(cls, fixed, names, fields),
+        )
 
-        def packer(fact: Any) -> bytes:
-            values: list[Any] = [code]
-            tail: list[bytes] = []
-            for get, pack, is_inline in zip(getters, packs, inline, strict=True):
-                value = get(fact)
-                if is_inline and value is not None:
-                    text = _utf8(value)
-                    tail.append(text)
-                    value = len(text)
-                values.extend(pack(value))
-            try:
-                head = fixed.pack(*values)
-            except struct.error as error:
-                raise _Unpackable(str(error)) from error
-            return head + b"".join(tail) if tail else head
+    def _namespace(self, cls: type[Any], fixed: struct.Struct) -> dict[str, Any]:
+        return {
+            "_cls": cls,
+            "_pack": fixed.pack,
+            "_unpack": fixed.unpack_from,
+            "_new": _new,
+            "_uuid": _uuid,
+            "_UUID": _UUID,
+            "_datetime": datetime,
+            "_date": date,
+            "_fromordinal": date.fromordinal,
+            "_strings": self._strings,
+            "_string_index": self._string_index,
+            "_new_string": self._new_string,
+            "_zones": self._zones,
+            "_zone_code": self._zone_code,
+            "_Unpackable": _Unpackable,
+            "_struct_error": struct.error,
+        }
 
-        return packer, self._unpacker(cls, fixed, names, fields)
+    def _packer(
+        self,
+        code: int,
+        cls: type[Any],
+        fixed: struct.Struct,
+        names: list[str],
+        fields: list[_Field],
+    ) -> Callable[[Any], bytes]:
+        """A function made for `cls`'s layout: each field checked for its exact type
+        (a subclass may carry more than its fields) and turned into its struct values
+        by an expression, then one `pack` (~1 µs a fact; a loop over fields took ~3).
+        Raises _Unpackable for what it cannot pack exactly."""
+        namespace = self._namespace(cls, fixed)
+        lines = ["def pack(fact):", "    tail = []"]
+        args = [str(code)]
+        for index, (name, field) in enumerate(zip(names, fields, strict=True)):
+            parts = [f"a{index}_{i}" for i in range(field.width)]
+            namespace[f"_kind{index}"] = field.kind
+            lines.append(f"    x = fact.{name}")
+            values = parts[1:] if field.optional else parts
+            if field.optional:
+                blank = ", ".join(["False", *("0" for _ in values)])
+                lines.append("    if x is None:")
+                lines.append(f"        {', '.join(parts)}, = {blank},")
+                lines.append("    else:")
+                lines.append(f"        {parts[0]} = True")
+            else:
+                lines.append(f"    if x is None: raise _Unpackable({name!r} + ' is None')")
+                lines.append("    if True:")
+            lines.append(f"        if type(x) is not _kind{index}:")
+            lines.append(f"            raise _Unpackable({name!r} + ': ' + type(x).__name__)")
+            if field.inline:
+                lines.append("        text = x.encode('utf-8', 'surrogatepass')")
+                lines.append("        tail.append(text)")
+            lines.append(f"        {', '.join(values)}, = {field.values.format(x='x')},")
+            args.extend(parts)
+        lines.append("    try:")
+        lines.append(f"        head = _pack({', '.join(args)})")
+        lines.append("    except _struct_error as error:  # an integer beyond 64 bits...")
+        lines.append("        raise _Unpackable(str(error)) from error")
+        lines.append("    return head + b''.join(tail) if tail else head")
+        exec("\n".join(lines), namespace)  # noqa: S102 - made of the field names and counts
+        pack: Callable[[Any], bytes] = namespace["pack"]
+        return pack
 
     def _unpacker(
         self, cls: type[Any], fixed: struct.Struct, names: list[str], fields: list[_Field]
-    ) -> Callable[[memoryview], Any]:
+    ) -> _Unpacker:
         """A function made for `cls`'s layout: one `unpack_from`, each field made by an
         expression of its values, set into the new fact's slots (~1.3 µs a fact; a
         loop over the fields took ~5). `__post_init__` is not run again: the packed
         fact passed it when it was made."""
-        namespace: dict[str, Any] = {
-            "_unpack": fixed.unpack_from,
-            "_new": _new,
-            "_cls": cls,
-            "_uuid": _uuid,
-            "_datetime": datetime,
-            "_fromordinal": date.fromordinal,
-            "_strings": self._strings,
-            "_zones": self._zones,
-        }
+        namespace = self._namespace(cls, fixed)
         targets = ["_code"]
-        lines = ["    fact = _new(_cls)", f"    _tail = {fixed.size}  # inline text starts here"]
+        lines = ["    fact = _new(_cls)", f"    _tail = offset + {fixed.size}  # inline text"]
         for index, (name, field) in enumerate(zip(names, fields, strict=True)):
             parts = [f"v{index}_{i}" for i in range(field.width)]
             targets.extend(parts)
@@ -174,101 +219,81 @@ class FactCodec:
             if field.inline:
                 length = parts[-1]
                 value = f"str(data[_tail : _tail + {length}], 'utf-8', 'surrogatepass')"
-                if field.optional:
-                    value = f"({value} if {parts[0]} else None)"
-                lines.append(f"    _set{index}(fact, {value})")
-                lines.append(f"    _tail += {length}")
             else:
                 value = field.make.format(*parts[1:] if field.optional else parts)
-                if field.optional:
-                    value = f"({value} if {parts[0]} else None)"
-                lines.append(f"    _set{index}(fact, {value})")
+            if field.optional:
+                value = f"({value} if {parts[0]} else None)"
+            lines.append(f"    _set{index}(fact, {value})")
+            if field.inline:
+                lines.append(f"    _tail += {parts[-1]}")
         source = "\n".join(
             [
-                "def unpack(data):",
-                f"    ({', '.join(targets)},) = _unpack(data)",
+                "def unpack(data, offset):",
+                f"    ({', '.join(targets)},) = _unpack(data, offset)",
                 *lines,
                 "    return fact",
             ]
         )
         exec(source, namespace)  # noqa: S102 - made of the field names and counts above
-        unpack: Callable[[memoryview], Any] = namespace["unpack"]
+        unpack: _Unpacker = namespace["unpack"]
         return unpack
 
     def _field(self, name: str, hint: Any) -> _Field:
         base = _base(hint)
-        fmt, pack, width, make = self._kind(name, base)
+        fmt, values, width, make = self._kind(name, base)
         inline = name in self._unique and base is str
-        if base is hint:
+        optional = base is not hint
+        if optional:
+            fmt, width = "?" + fmt, width + 1
+        return _Field(fmt, base, values, width, make, optional=optional, inline=inline)
 
-            def strict(value: Any) -> tuple[Any, ...]:
-                if value is None:
-                    raise _Unpackable(f"{name} is None")
-                return pack(value)
-
-            return _Field(fmt, strict, width, make, optional=False, inline=inline)
-        blank = (False, *(0 for _ in range(width)))
-        return _Field(
-            "?" + fmt,
-            lambda v: blank if v is None else (True, *pack(v)),
-            width + 1,
-            make,
-            optional=True,
-            inline=inline,
-        )
-
-    def _kind(self, name: str, kind: Any) -> tuple[str, Callable[[Any], tuple[Any, ...]], int, str]:
-        """(struct format, value → struct values, how many, the expression making the
-        value from them: `str.format`ted with their names)."""
+    def _kind(self, name: str, kind: Any) -> tuple[str, str, int, str]:
+        """(struct format, the expression of its values from `x`, how many, the
+        expression making the value from them: `str.format`ted with their names)."""
         if kind is _UUID:
-            return "16s", _check(kind, lambda v: (v.bytes,)), 1, "_uuid({0})"
+            return "16s", "{x}.bytes", 1, "_uuid({0})"
         if kind is datetime:
             return (
                 "HBBBBBIH",
-                _check(kind, self._datetime),
+                "{x}.year, {x}.month, {x}.day, {x}.hour, {x}.minute, {x}.second, "
+                "{x}.microsecond, _zone_code({x})",
                 8,
                 "_datetime({0}, {1}, {2}, {3}, {4}, {5}, {6},"
                 " _zones[{7} >> 1] if {7} >> 1 else None, fold={7} & 1)",
             )
         if kind is date:
-            return "I", _check(kind, lambda v: (v.toordinal(),)), 1, "_fromordinal({0})"
-        if kind is bool:
-            return "?", _check(kind, lambda v: (v,)), 1, "{0}"
-        if kind is int:
-            return "q", _check(kind, _int64), 1, "{0}"
+            return "I", "{x}.toordinal()", 1, "_fromordinal({0})"
+        if kind in (bool, int):
+            return ("?" if kind is bool else "q"), "{x}", 1, "{0}"
         if kind is str:
             if name in self._unique:
-                return "I", lambda length: (length,), 1, ""  # the text follows, inline
-            return "I", _check(kind, self._string), 1, "_strings[{0}]"
+                return "I", "len(text)", 1, ""  # the text follows, inline
+            return (
+                "I",
+                "_string_index.get({x}) if {x} in _string_index else _new_string({x})",
+                1,
+                "_strings[{0}]",
+            )
         raise TypeError(f"a fact field of type {kind!r} cannot be packed ({name})")
 
-    def _string(self, value: str) -> tuple[int]:
-        index = self._string_index.get(value)
-        if index is None:
-            if len(self._strings) >= 1 << 32:
-                raise _Unpackable("the string table is full")
-            index = len(self._strings)
-            value = sys.intern(value)
-            self._strings.append(value)
-            self._string_index[value] = index
-        return (index,)
+    def _new_string(self, value: str) -> int:
+        """The index of a string not yet in the table, added."""
+        if len(self._strings) >= 1 << 32:
+            raise _Unpackable("the string table is full")
+        index = len(self._strings)
+        value = sys.intern(value)
+        self._strings.append(value)
+        self._string_index[value] = index
+        return index
 
-    def _datetime(self, value: datetime) -> tuple[int, ...]:
+    def _zone_code(self, value: datetime) -> int:
+        """The datetime's zone (its index) and fold, as packed."""
         zone = value.tzinfo
         z = 0
         if zone is not None:
             seen = self._zone_of.get(id(zone))
             z = seen[1] if seen is not None and seen[0] is zone else self._zone(zone)
-        return (
-            value.year,
-            value.month,
-            value.day,
-            value.hour,
-            value.minute,
-            value.second,
-            value.microsecond,
-            z << 1 | value.fold,
-        )
+        return z << 1 | value.fold
 
     def _zone(self, zone: tzinfo) -> int:
         """The zone's index, one per distinct zone (equal offsets with another name,
@@ -296,33 +321,6 @@ def _base(hint: Any) -> Any:
     return hint
 
 
-def _getter(name: str) -> Callable[[Any], Any]:
-    return lambda fact: getattr(fact, name)
-
-
-def _check(kind: type, pack: Callable[[Any], tuple[Any, ...]]) -> Callable[[Any], tuple[Any, ...]]:
-    """`pack`, for values of exactly `kind` (a subclass may carry more than its fields)."""
-
-    def checked(value: Any) -> tuple[Any, ...]:
-        if type(value) is not kind:
-            raise _Unpackable(f"{type(value).__name__} is not {kind.__name__}")
-        return pack(value)
-
-    return checked
-
-
-def _int64(value: int) -> tuple[int]:
-    if not _INT64[0] <= value <= _INT64[1]:
-        raise _Unpackable("an integer beyond 64 bits")
-    return (value,)
-
-
-def _utf8(value: Any) -> bytes:
-    if type(value) is not str:
-        raise _Unpackable(f"{type(value).__name__} is not str")
-    return value.encode("utf-8", "surrogatepass")
-
-
 class PackedFacts:
     """A ledger's facts packed one after another into one buffer (`FactCodec`), in
     their canonical order: event time (as an instant), then event id.
@@ -345,7 +343,9 @@ class PackedFacts:
         self._lengths = array("I")  # each record's length in the buffer (0: a loose fact)
         self._instants = array("q")  # each fact's event time, µs since the epoch (UTC)
         self._loose: list[Any] = []  # facts the codec could not pack, in record order
-        for fact in facts:
+        # In canonical order first, so that each is appended (equal keys stay in the
+        # order given, as `sorted` keeps them and as inserting one by one would).
+        for fact in sorted(facts, key=_canonical):
             self._insert(fact)
 
     def __setitem__(self, _key: int, fact: Any) -> None:
@@ -357,7 +357,9 @@ class PackedFacts:
         instants = self._instants
         at = len(instants)
         if at and instant <= instants[-1]:
-            at = self._position(instant, fact.event_id.int)
+            key = fact.event_id.int
+            if instant < instants[-1] or key < self._last_id():
+                at = self._position(instant, key)
         if at == len(instants):
             self._buffer += data or b""
             if data is None:
@@ -374,13 +376,33 @@ class PackedFacts:
 
     def _position(self, instant: int, key: int) -> int:
         """Where a fact of this instant and id goes: after every fact before it in
-        canonical order and every equal one (ties on the instant are decoded)."""
+        canonical order and every equal one (ties on the instant compare ids, read
+        from the records: many facts may share one instant)."""
         low = bisect_left(self._instants, instant)
         high = bisect_right(self._instants, instant)
         if low == high:
             return low
-        ids = [fact.event_id.int for fact in self._decode(low, high)]
-        return low + bisect_right(ids, key)
+        return low + bisect_right(self._ids(low, high), key)
+
+    def _last_id(self) -> int:
+        length = self._lengths[-1]
+        if not length:
+            return int(self._loose[-1].event_id.int)
+        return self._codec.event_id(self._buffer, len(self._buffer) - length)
+
+    def _ids(self, first: int, stop: int) -> list[int]:
+        """The event ids of facts `first`..`stop` (as ints), in order."""
+        lengths, event_id, buffer = self._lengths, self._codec.event_id, self._buffer
+        loose = iter(self._loose[lengths[:first].count(0) :])
+        start = sum(lengths[:first]) if first else 0
+        ids = []
+        for length in lengths[first:stop]:
+            if length:
+                ids.append(event_id(buffer, start))
+                start += length
+            else:
+                ids.append(next(loose).event_id.int)
+        return ids
 
     def __len__(self) -> int:
         return len(self._lengths)
@@ -397,23 +419,25 @@ class PackedFacts:
 
     def _decode(self, first: int, stop: int) -> list[Any]:
         lengths = self._lengths
-        unpack = self._codec.unpack
+        unpack, buffer = self._codec.unpack, self._buffer
         loose = iter(self._loose[lengths[:first].count(0) :])
         start = sum(lengths[:first]) if first else 0
         facts = []
-        with memoryview(self._buffer) as view:
-            for index in range(first, stop):
-                length = lengths[index]
-                if length:
-                    facts.append(unpack(view[start : start + length]))
-                    start += length
-                else:
-                    facts.append(next(loose))
+        for length in lengths[first:stop]:
+            if length:
+                facts.append(unpack(buffer, start))
+                start += length
+            else:
+                facts.append(next(loose))
         return facts
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+
+
+def _canonical(fact: Any) -> tuple[int, int]:
+    return _micros(fact.occurred_at), fact.event_id.int
 
 
 def _micros(value: datetime) -> int:
