@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import struct
 import sys
+import threading
 import typing
 import uuid
 from array import array
@@ -87,6 +88,7 @@ class FactCodec:
         if len(self._classes) > 255:
             raise ValueError("a codec packs at most 255 fact classes")
         self._unique = frozenset(unique)
+        self._lock = threading.Lock()  # for adding strings and zones
         self._strings: list[str] = []
         self._string_index: dict[str, int] = {}
         self._zones: list[tzinfo] = []
@@ -277,14 +279,19 @@ class FactCodec:
         raise TypeError(f"a fact field of type {kind!r} cannot be packed ({name})")
 
     def _new_string(self, value: str) -> int:
-        """The index of a string not yet in the table, added."""
-        if len(self._strings) >= 1 << 32:
-            raise _Unpackable("the string table is full")
-        index = len(self._strings)
-        value = sys.intern(value)
-        self._strings.append(value)
-        self._string_index[value] = index
-        return index
+        """The index of a string not yet in the table, added (under the lock: two
+        projectors' threads in one process share the codec)."""
+        with self._lock:
+            index = self._string_index.get(value)
+            if index is not None:
+                return index
+            if len(self._strings) >= 1 << 32:
+                raise _Unpackable("the string table is full")
+            index = len(self._strings)
+            value = sys.intern(value)
+            self._strings.append(value)
+            self._string_index[value] = index
+            return index
 
     def _zone_code(self, value: datetime) -> int:
         """The datetime's zone (its index) and fold, as packed."""
@@ -299,16 +306,17 @@ class FactCodec:
         """The zone's index, one per distinct zone (equal offsets with another name,
         or of another type, are another zone: they print otherwise)."""
         key = (type(zone), repr(zone))
-        z = self._zone_index.get(key, 0)
-        if not z:
-            if not self._zones:
-                self._zones.append(zone)  # index 0 stands for "no zone"
-            if len(self._zones) >= 1 << 15:
-                raise _Unpackable("too many zones")
-            z = len(self._zones)
-            self._zones.append(zone)
-            self._zone_index[key] = z
-        self._zone_of[id(zone)] = (zone, z)  # holds the zone: its id stays its own
+        with self._lock:
+            z = self._zone_index.get(key, 0)
+            if not z:
+                if not self._zones:
+                    self._zones.append(zone)  # index 0 stands for "no zone"
+                if len(self._zones) >= 1 << 15:
+                    raise _Unpackable("too many zones")
+                z = len(self._zones)
+                self._zones.append(zone)
+                self._zone_index[key] = z
+            self._zone_of[id(zone)] = (zone, z)  # holds the zone: its id stays its own
         return z
 
 
