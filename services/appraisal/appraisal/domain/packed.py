@@ -32,12 +32,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from types import NoneType, UnionType
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = ["FactCodec", "PackedFacts"]
 
 Buffer = bytes | bytearray | memoryview
 _Unpacker = Callable[[Buffer, int], Any]
+_R = TypeVar("_R")
 _UUID = uuid.UUID
 _SAFE_UNKNOWN = uuid.SafeUUID.unknown
 _new = object.__new__
@@ -400,17 +401,7 @@ class PackedFacts:
 
     def _ids(self, first: int, stop: int) -> list[int]:
         """The event ids of facts `first`..`stop` (as ints), in order."""
-        lengths, event_id, buffer = self._lengths, self._codec.event_id, self._buffer
-        loose = iter(self._loose[lengths[:first].count(0) :])
-        start = sum(lengths[:first]) if first else 0
-        ids = []
-        for length in lengths[first:stop]:
-            if length:
-                ids.append(event_id(buffer, start))
-                start += length
-            else:
-                ids.append(next(loose).event_id.int)
-        return ids
+        return self._read(first, stop, self._codec.event_id, lambda fact: fact.event_id.int)
 
     def __len__(self) -> int:
         return len(self._lengths)
@@ -423,21 +414,28 @@ class PackedFacts:
 
     def values(self) -> list[Any]:
         """Every fact, decoded, in canonical order."""
-        return self._decode(0, len(self._lengths))
+        return self._read(0, len(self._lengths), self._codec.unpack, lambda fact: fact)
 
-    def _decode(self, first: int, stop: int) -> list[Any]:
-        lengths = self._lengths
-        unpack, buffer = self._codec.unpack, self._buffer
-        loose = iter(self._loose[lengths[:first].count(0) :])
+    def _read(
+        self,
+        first: int,
+        stop: int,
+        packed: Callable[[Buffer, int], _R],
+        loose: Callable[[Any], _R],
+    ) -> list[_R]:
+        """`packed(buffer, offset)` of each packed record `first`..`stop`, `loose(fact)`
+        of each fact kept as it is, in order."""
+        lengths, buffer = self._lengths, self._buffer
+        kept = iter(self._loose[lengths[:first].count(0) :])
         start = sum(lengths[:first]) if first else 0
-        facts = []
+        out = []
         for length in lengths[first:stop]:
             if length:
-                facts.append(unpack(buffer, start))
+                out.append(packed(buffer, start))
                 start += length
             else:
-                facts.append(next(loose))
-        return facts
+                out.append(loose(next(kept)))
+        return out
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
