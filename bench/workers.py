@@ -1,6 +1,6 @@
 """Load generators that run in their own process (own GIL, own memory).
 
-``python -m bench.workers post|baseline|load JSON`` does one job and prints its
+``python -m bench.workers post|baseline|load|county JSON`` does one job and prints its
 result as one JSON line on stdout; with ``-`` instead of ``JSON`` the job's spec is
 read from stdin (a B3 target list of thousands of advisors is too long for argv).
 The orchestrator (:mod:`bench.cli`) starts them, so the process hosting the appraisal
@@ -208,6 +208,24 @@ async def load(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def county(spec: dict[str, Any]) -> dict[str, Any]:
+    """Read a county-year's whole list, as a bureau's client does; its assignments'
+    count and advisor ids (the list itself is ~10 MB of JSON at 3,000 assignments:
+    parsed here, not in the process whose memory B4 measures)."""
+    import httpx
+
+    response = httpx.get(
+        spec["url"], headers={"Authorization": f"Bearer {spec['token']}"}, timeout=120
+    )
+    response.raise_for_status()
+    assignments = response.json()["assignments"]
+    return {
+        "assignments": len(assignments),
+        "advisors": sorted({a["advisor_id"] for a in assignments}),
+        "bytes": len(response.content),
+    }
+
+
 def main(argv: list[str]) -> int:
     job, spec = argv[0], json.loads(sys.stdin.read() if argv[1] == "-" else argv[1])
     if job == "post":
@@ -216,6 +234,8 @@ def main(argv: list[str]) -> int:
         result = asyncio.run(baseline(spec))
     elif job == "load":
         result = asyncio.run(load(spec))
+    elif job == "county":
+        result = county(spec)
     else:
         raise SystemExit(f"unknown job {job!r}")
     print(json.dumps(result), flush=True)
