@@ -136,7 +136,7 @@ def build(schema: str) -> None:
         return Recordable("county", COUNTY, fact, COUNTY)
 
     service.app.record([registration(n) for county, n in plan if county == COUNTY])
-    count = len(service.views.county_assignment_texts(COUNTY, 2025))
+    count = len(service.views.county_assignment_bodies(COUNTY, 2025))
     print(
         f"{COUNTY}/2025: {count:,} assignments; {len(service.views.advisor_streams()):,} advisors"
     )

@@ -26,6 +26,15 @@ def test_assembling_keeps_stored_items_as_they_are() -> None:
     assert json.loads(JsonDocument.assemble({"x": 1}, "items", []).body) == {"x": 1, "items": []}
 
 
+def test_items_read_as_utf8_bytes_assemble_the_same_document() -> None:
+    items = ['{"a":1.0,"名":"东村"}', '{"a":2}']
+    head = {"county_id": "440115"}
+    as_bytes = [item.encode() for item in items]
+    assert JsonDocument.assemble(head, "assignments", as_bytes) == JsonDocument.assemble(
+        head, "assignments", items
+    )
+
+
 @pytest.mark.parametrize(
     ("header", "matches"),
     [

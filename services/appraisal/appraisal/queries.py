@@ -264,7 +264,7 @@ class AppraisalQueries:
             registers = self.registers(county_id)
             policy_id, _ = registers.policy(year)
             closed = registers.closed(year)
-            assignments = self.views.county_assignment_texts(county_id, year)
+            assignments = self.views.county_assignment_bodies(county_id, year)
             if not assignments and registers.county is None:
                 raise NotFound(f"no county {county_id}")
             head = {"county_id": county_id, "year": year, "closed": closed, "policy_id": policy_id}
@@ -282,7 +282,7 @@ class AppraisalQueries:
             registers = self.registers(county_id)
             policy_id, _ = registers.policy(year)
             closed = registers.closed(year)
-            total, assignments = self.views.county_assignment_page_texts(
+            total, assignments = self.views.county_assignment_page_bodies(
                 county_id, year, offset, limit
             )
             if not total and registers.county is None:

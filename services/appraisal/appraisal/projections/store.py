@@ -178,6 +178,8 @@ class AppraisalViews(TrackingRecorder, ABC):
     """Command and query methods of the read models, independent of the backend."""
 
     placeholder = "%s"
+    # A body column selected as its UTF-8 bytes (`_bodies`).
+    utf8_body = "CAST(body AS BLOB)"
     # The environment `open_views` opened these views with (for worker processes).
     opened_with: dict[str, str] = {}  # noqa: RUF012 (replaced per instance, never mutated)
 
@@ -342,8 +344,8 @@ class AppraisalViews(TrackingRecorder, ABC):
     ) -> list[Body]:
         """The county-year's assignment bodies (`keep` of each, as it is decoded: what a
         caller needs of 3,000 bodies can be far less than the bodies, issue #8 B4)."""
-        texts = self.county_assignment_texts(county_id, year)
-        return [keep(json.loads(text)) for text in texts]
+        bodies = self.county_assignment_bodies(county_id, year)
+        return [keep(json.loads(body)) for body in bodies]
 
     def advisor_assignments(self, advisor_id: str, year: int) -> list[dict[str, Any]]:
         rows = self._select(
@@ -365,12 +367,12 @@ class AppraisalViews(TrackingRecorder, ABC):
         self, county_id: str, year: int, keep: Callable[[Body], Body] = _whole
     ) -> list[Body]:
         """The county-year's advisor-year bodies (`keep` of each, as for assignments)."""
-        texts = self._texts(
-            f"SELECT body FROM {self._table('advisor_years')} "
+        bodies = self._bodies(
+            f"FROM {self._table('advisor_years')} "
             "WHERE county_id = %s AND year = %s ORDER BY advisor_id",
             (county_id, year),
         )
-        return [keep(json.loads(text)) for text in texts]
+        return [keep(json.loads(body)) for body in bodies]
 
     def advisors_of_county_year(self, county_id: str, year: int) -> list[str]:
         rows = self._select(
@@ -455,25 +457,41 @@ class AppraisalViews(TrackingRecorder, ABC):
             c.execute(self._sql(statement), tuple(params))
             return [row["body"] for row in c.fetchall()]
 
-    def county_assignment_texts(self, county_id: str, year: int) -> list[str]:
-        """`county_assignments` as stored JSON text, in the same order."""
-        return self._texts(
-            f"SELECT body FROM {self._table('assignment_appraisals')} "
+    def _byte_reader(self) -> AbstractContextManager[Any]:
+        """A cursor for `_bodies`' statement (`_reader`'s by default)."""
+        return self._reader()
+
+    def _bodies(self, statement: str, params: Sequence[Any]) -> list[bytes]:
+        """The stored JSON texts `SELECT body` + `statement` finds, as UTF-8 bytes.
+
+        A county-year's ~3,000 assignment bodies are ~10 MB of UTF-8; read as `str`
+        (two bytes a character once a Chinese reason is in one) they were ~24 MB in
+        the process at once, next to the driver's copy of the result: ~45 MB of the
+        service's peak when a county list was read whole, and of the projector's when
+        it settled a county-year (issue #8, B4)."""
+        with self._byte_reader() as c:
+            c.execute(self._sql(f"SELECT {self.utf8_body} AS body " + statement), tuple(params))
+            return [bytes(row["body"]) for row in c.fetchall()]
+
+    def county_assignment_bodies(self, county_id: str, year: int) -> list[bytes]:
+        """`county_assignments` as stored JSON, in UTF-8, in the same order."""
+        return self._bodies(
+            f"FROM {self._table('assignment_appraisals')} "
             "WHERE county_id = %s AND year = %s ORDER BY advisor_id, village_id",
             (county_id, year),
         )
 
-    def county_assignment_page_texts(
+    def county_assignment_page_bodies(
         self, county_id: str, year: int, offset: int, limit: int
-    ) -> tuple[int, list[str]]:
+    ) -> tuple[int, list[bytes]]:
         """How many assignments the county-year has, and `limit` of them from `offset`."""
         total = self._select(
             f"SELECT COUNT(*) AS total FROM {self._table('assignment_appraisals')} "
             "WHERE county_id = %s AND year = %s",
             (county_id, year),
         )[0]["total"]
-        page = self._texts(
-            f"SELECT body FROM {self._table('assignment_appraisals')} "
+        page = self._bodies(
+            f"FROM {self._table('assignment_appraisals')} "
             "WHERE county_id = %s AND year = %s ORDER BY advisor_id, village_id "
             "LIMIT %s OFFSET %s",
             (county_id, year, limit, offset),
@@ -614,6 +632,8 @@ class SQLiteAppraisalViews(SQLiteTrackingRecorder, AppraisalViews):
 
 
 class PostgresAppraisalViews(PostgresTrackingRecorder, AppraisalViews):
+    utf8_body = "convert_to(body, 'UTF8')"
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.sql_create_statements.extend(Composed([SQL(s)]) for s in self._create_statements())
@@ -640,6 +660,12 @@ class PostgresAppraisalViews(PostgresTrackingRecorder, AppraisalViews):
         # The pool's connections are in autocommit mode: one statement is one
         # snapshot, so reads skip the BEGIN and ROLLBACK round trips of a transaction.
         with self.datastore.get_connection() as conn, conn.cursor() as cursor:
+            yield cursor
+
+    @contextmanager
+    def _byte_reader(self) -> Iterator[Any]:
+        # Binary results: a bytea arrives as its bytes, not as hex text twice its size.
+        with self.datastore.get_connection() as conn, conn.cursor(binary=True) as cursor:
             yield cursor
 
 
