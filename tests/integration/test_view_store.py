@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
 
@@ -11,6 +14,8 @@ from appraisal.projections.store import (
     CountyYearRow,
     VerdictVersionRow,
     ViewChanges,
+    ZippedJson,
+    canonical_json,
     open_views,
 )
 
@@ -55,6 +60,36 @@ def test_views_and_their_position_commit_together(event_store_env: dict[str, str
     with pytest.raises(IntegrityError):
         views.write(ViewChanges(assignments=[_assignment("A-3", "V3")]), Tracking("appraisal", 7))
     assert len(views.county_assignments("440115", 2024)) == 2  # nothing of the failed write
+
+
+def test_bodies_held_compressed_are_stored_as_the_same_text(
+    event_store_env: dict[str, str],
+) -> None:
+    views = open_views(event_store_env)
+    whole = _assignment("A-1", "V1")
+    body = whole.body
+    assert isinstance(body, dict)
+    zipped = dataclasses.replace(whole, body=ZippedJson.of(body))
+    assert len(zipped.body) < len(json.dumps(body, ensure_ascii=False).encode())
+    year = {"score": "80.5", "理由": ["未达标"] * 20}
+    views.write(
+        ViewChanges(
+            assignments=[zipped],
+            advisor_years=[AdvisorYearRow("A-1", 2024, "440115", ZippedJson.of(year))],
+        ),
+        Tracking("appraisal", 1),
+    )
+    views.write(
+        ViewChanges(
+            assignments=[_assignment("A-2", "V2")],
+            advisor_years=[AdvisorYearRow("A-2", 2024, "440115", year)],
+        ),
+        Tracking("appraisal", 2),
+    )
+    rows = {r["advisor_id"]: r["body"] for r in views.table_rows("assignment_appraisals")}
+    assert rows["A-1"] == canonical_json(body)
+    assert json.loads(rows["A-1"]) == body
+    assert views.advisor_year("A-1", 2024) == views.advisor_year("A-2", 2024) == year
 
 
 def test_recomputing_an_advisor_year_replaces_its_rows(event_store_env: dict[str, str]) -> None:
