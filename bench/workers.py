@@ -222,7 +222,6 @@ def county(spec: dict[str, Any]) -> dict[str, Any]:
     return {
         "assignments": len(assignments),
         "advisors": sorted({a["advisor_id"] for a in assignments}),
-        "bytes": len(response.content),
     }
 
 

@@ -72,7 +72,7 @@ class AssignmentRow:
     provisional: bool
     version: int
     policy_id: str
-    body: dict[str, Any] | ZippedJson  # the body, or already its canonical JSON
+    body: dict[str, Any] | ZippedJson  # the body, or its canonical JSON compressed
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +80,7 @@ class AdvisorYearRow:
     advisor_id: str
     year: int
     county_id: str
-    body: dict[str, Any] | ZippedJson  # the body, or already its canonical JSON
+    body: dict[str, Any] | ZippedJson  # the body, or its canonical JSON compressed
 
 
 @dataclass(frozen=True, slots=True)
