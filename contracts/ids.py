@@ -8,14 +8,23 @@ function of the sender's own identifiers.
 from __future__ import annotations
 
 from functools import lru_cache
-from uuid import NAMESPACE_URL, UUID, uuid5
+from hashlib import sha1
+from uuid import NAMESPACE_URL, UUID, SafeUUID
 
 EVENT_ID_URN_PREFIX = "urn:advisor-appraisal:"
 
+# What `uuid.uuid5` hashes before the name, and the bits it sets (RFC 4122 variant,
+# version 5), as `UUID(bytes=..., version=5)` sets them.
+_HASHED_PREFIX = NAMESPACE_URL.bytes + EVENT_ID_URN_PREFIX.encode()
+_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
+_SET = (0x8000 << 48) | (5 << 76)
+_new = object.__new__
+_set = object.__setattr__
+
 
 # Ingest derives an event's id and its published model's validator checks it again
-# at once: the second call is a hit. uuid5 costs ~10 µs (ingest's 8 %); UUIDs are
-# immutable, so a cached one is safe to share.
+# at once: the second call is a hit. UUIDs are immutable, so a cached one is safe to
+# share.
 @lru_cache(maxsize=1024)
 def derive_event_id(source: str, source_event_id: str) -> UUID:
     """Return the event id of a source's event.
@@ -23,5 +32,14 @@ def derive_event_id(source: str, source_event_id: str) -> UUID:
     ``uuid5(NAMESPACE_URL, "urn:advisor-appraisal:" + source + ":" + source_event_id)``.
     ``source`` may not contain ``:`` (the contract forbids it), so the URN is
     unambiguous; ``source_event_id`` may.
+
+    Computed as `uuid.uuid5` does, without its per-call import, its namespace's
+    `bytes` made again and `UUID.__init__`'s checks of bytes it just made: ~1.5 µs
+    instead of ~6.5, once per event in ingest and again in the appraisal consumer
+    (issue #8; tested equal to `uuid5` for any text).
     """
-    return uuid5(NAMESPACE_URL, f"{EVENT_ID_URN_PREFIX}{source}:{source_event_id}")
+    digest = sha1(_HASHED_PREFIX + f"{source}:{source_event_id}".encode()).digest()  # noqa: S324 - RFC 4122 name-based id, not a secret
+    made = _new(UUID)
+    _set(made, "int", int.from_bytes(digest[:16]) & _CLEAR | _SET)
+    _set(made, "is_safe", SafeUUID.unknown)
+    return made

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, Final, TypeVar
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from contracts.errors import ContractViolationError, ErrorCode, Violation
@@ -227,11 +228,9 @@ def check_not_future(
         raise ValueError(msg)
     limit = now + tolerance
     found: list[Violation] = []
+    payload = event.payload
     candidates: list[tuple[str, object]] = [("$.occurred_at", event.occurred_at)]
-    candidates += [
-        (f"$.payload.{name}", getattr(event.payload, name))
-        for name in type(event.payload).model_fields
-    ]
+    candidates += [(path, getattr(payload, name)) for name, path in _paths(type(payload))]
     for path, value in candidates:
         if isinstance(value, datetime) and value > limit:
             found.append(
@@ -245,6 +244,13 @@ def check_not_future(
                 )
             )
     return found
+
+
+@cache
+def _paths(payload: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    """Each field of a payload model and its JSON path: made once per model, not per
+    event (`model_fields` and the paths were ~5 % of ingest, issue #8)."""
+    return tuple((name, f"$.payload.{name}") for name in payload.model_fields)
 
 
 def _minutes(tolerance: timedelta) -> str:
