@@ -1,4 +1,4 @@
-"""The batch report: built without re-validating its entries, yet what validation gives."""
+"""The batch report: its counts and entries, as the API answers them."""
 
 from __future__ import annotations
 
