@@ -4,12 +4,18 @@ otherwise unchanged."""
 
 from __future__ import annotations
 
+import pickle
 import sys
+import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 from eventsourcing.persistence import JSONTranscoder
+from hypothesis import example, given
+from hypothesis import strategies as st
+from pydantic_core import TzInfo
 
 from appraisal.application import AppraisalApplication
 from appraisal.policy.facts import OnsiteDuty
@@ -105,3 +111,67 @@ def test_facts_decoded_from_the_store_hold_one_object_per_distinct_datetime() ->
         assert len({id(v) for v in values}) == len({(v, v.utcoffset()) for v in values})
     decoded = transcoder.decode(transcoder.encode(ended_when_reported))
     assert decoded.ended_at is decoded.occurred_at
+
+
+_ZONES = st.sampled_from(
+    [
+        UTC,
+        timezone(timedelta(hours=8)),
+        timezone(timedelta(hours=8), "CST"),
+        timezone(timedelta(hours=-5, minutes=-30)),
+        timezone(timedelta(hours=23, minutes=59)),
+        timezone(timedelta(hours=-23, minutes=-59)),
+        TzInfo(8 * 3600),
+    ]
+)
+
+
+@given(st.datetimes(), _ZONES, _ZONES, st.booleans())
+@example(datetime(1, 1, 1), timezone(timedelta(hours=8)), timezone(timedelta(hours=8), "A"), False)
+@example(datetime.max, timezone(-timedelta(hours=5)), timezone(-timedelta(hours=5), "B"), False)
+def test_a_shared_zone_gives_what_replacing_the_zone_gives(
+    naive: datetime, first: Any, zone: Any, fold: bool
+) -> None:
+    # `SharedValues.datetime` attaches the shared zone by `astimezone` where it can
+    # (issue #8): the same wall time, zone object, fold and text as `replace` would
+    # give, at any date including the ends of the calendar.
+    from appraisal.application import SharedValues
+
+    shared = SharedValues()
+    shared.datetime(datetime(2024, 1, 1, tzinfo=first))  # the zone its offset shares
+    value = naive.replace(tzinfo=zone, fold=int(fold))
+    made = shared.datetime(value)
+    expected = value.replace(tzinfo=shared._zones[zone])
+    assert made.tzinfo is expected.tzinfo
+    assert (made.isoformat(), made.fold, made.tzname()) == (
+        expected.isoformat(),
+        expected.fold,
+        expected.tzname(),
+    )
+
+
+@given(
+    st.text(alphabet="0123456789abcdefABCDEF-_{}x +urn:", min_size=30, max_size=34)
+    | st.uuids().map(lambda u: u.hex)
+)
+def test_uuids_decode_from_hex_as_the_library_decodes_them(text: str) -> None:
+    # `UUIDFromHex` skips `UUID.__init__` for 32 characters (issue #8): the same UUID,
+    # or the same refusal, for any text.
+    from appraisal.application import UUIDFromHex
+
+    try:
+        expected = uuid.UUID(text)
+    except ValueError:
+        with pytest.raises(ValueError):  # noqa: PT011 - the library's and int()'s words differ
+            UUIDFromHex().decode(text)
+        return
+    made = UUIDFromHex().decode(text)
+    assert type(made) is uuid.UUID
+    assert (made, made.int, str(made), hash(made), made.is_safe) == (
+        expected,
+        expected.int,
+        str(expected),
+        hash(expected),
+        expected.is_safe,
+    )
+    assert pickle.loads(pickle.dumps(made)) == expected

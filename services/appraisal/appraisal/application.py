@@ -15,14 +15,20 @@ import threading
 import typing
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import MAXYEAR, MINYEAR, date, datetime, timezone, tzinfo
 from typing import Any, ClassVar, Literal, TypeVar
-from uuid import UUID
+from uuid import UUID, SafeUUID
 
 import orjson
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import DomainEvent
-from eventsourcing.persistence import JSONTranscoder, ProcessRecorder, Tracking, Transcoding
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    ProcessRecorder,
+    Tracking,
+    Transcoding,
+    UUIDAsHex,
+)
 from eventsourcing.utils import Environment
 
 from appraisal.domain.advisor import Advisor, AdvisorInOtherCounty, other_county
@@ -69,7 +75,15 @@ class SharedValues:
         if zone is None:
             return value
         shared = self._zones.setdefault(zone, zone)
-        return value if shared is zone else value.replace(tzinfo=shared)
+        if shared is zone:
+            return value
+        if type(shared) is timezone and not value.fold and MINYEAR < value.year < MAXYEAR:
+            # The same wall time and zone as `replace(tzinfo=shared)` (equal zones have
+            # equal offsets), ten times faster: `replace` parses keywords (0.7 µs, a
+            # fifth of decoding a stored event, issue #8). Its fold is 0, as here; at
+            # the ends of the calendar the shift through UTC could overflow.
+            return value.astimezone(shared)
+        return value.replace(tzinfo=shared)
 
     def fields(self, values: dict[str, Any]) -> dict[str, Any]:
         """`values` with its repeating strings interned, every datetime's zone shared,
@@ -110,6 +124,25 @@ class DatetimeSharingZones(Transcoding):
 
     def decode(self, data: str) -> datetime:
         return SHARED.datetime(datetime.fromisoformat(data))
+
+
+class UUIDFromHex(UUIDAsHex):
+    """The library's `uuid_hex` (same name, same text), decoding the 32 hex digits it
+    writes without `UUID.__init__`'s clean-up of other forms (0.87 → 0.35 µs; one or
+    two per stored event). Any other text goes to `UUID` as before."""
+
+    def decode(self, data: str) -> UUID:
+        if type(data) is str and len(data) == 32:
+            # What `UUID(data)` does with 32 characters: `int(data, 16)`, then its slots.
+            made = _new(UUID)
+            _set(made, "int", int(data, 16))
+            _set(made, "is_safe", SafeUUID.unknown)
+            return made
+        return super().decode(data)
+
+
+_new = object.__new__
+_set = object.__setattr__
 
 
 class FactTranscoding(Transcoding):
@@ -357,6 +390,7 @@ class AppraisalApplication(Application[UUID]):
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
         transcoder.register(DatetimeSharingZones())  # replaces the library's datetime_iso
+        transcoder.register(UUIDFromHex())  # replaces the library's uuid_hex
         for cls in FACT_TYPES:
             transcoder.register(FactTranscoding(cls))
 
