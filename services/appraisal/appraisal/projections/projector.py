@@ -301,7 +301,7 @@ class AppraisalProjector:
         the segment ends, in memory bounded by the advisors touched, not the events.
         """
         county_topics = {get_topic(County.Created), get_topic(County.FactRecorded)}
-        touched: dict[UUID, _Touched] = {}
+        touched: dict[UUID | str, _Touched] = {}  # by the stream id as the scan gives it
         county_events: list[tuple[Notification, Any]] = []
         change: tuple[Notification, Any] | None = None
         before = self._synced_position()
@@ -311,8 +311,15 @@ class AppraisalProjector:
             page = _scan(self.app.recorder, start, min(scan, limit - count), stop, county_topics)
             if not page:
                 break
-            for notification in page:
-                if notification.topic in county_topics:
+            for position, stream, version, topic, state in page:
+                if topic in county_topics:
+                    notification = Notification(
+                        id=position,
+                        originator_id=stream if isinstance(stream, UUID) else UUID(stream),
+                        originator_version=version,
+                        topic=topic,
+                        state=bytes(state or b""),
+                    )
                     event = self.app.mapper.to_domain_event(notification)
                     if isinstance(event, County.FactRecorded) and isinstance(
                         event.fact, PolicyPublished | PeriodClosed
@@ -321,21 +328,15 @@ class AppraisalProjector:
                         break
                     county_events.append((notification, event))
                 else:
-                    stream_id = notification.originator_id
-                    if not isinstance(stream_id, UUID):
-                        stream_id = UUID(stream_id)
-                    part = touched.get(stream_id)
-                    version = notification.originator_version
+                    part = touched.get(stream)
                     if part is None:
-                        touched[stream_id] = _Touched(
-                            version, version, array("q", (notification.id,))
-                        )
+                        touched[stream] = _Touched(version, version, array("q", (position,)))
                     else:
                         part.last = version
-                        part.positions.append(notification.id)
-                last = notification.id
+                        part.positions.append(position)
+                last = position
                 count += 1
-            start = page[-1].id + 1
+            start = page[-1][0] + 1
         if not count and change is None:
             self.settle()
             return 0
@@ -346,7 +347,8 @@ class AppraisalProjector:
                     total = stop or self.app.recorder.max_notification_id() or 0
                     report = _offset_progress(progress, before, total)
                 small = count - len(county_events) < parallel_from
-                self._project_touched(county_events, touched, last, report, None if small else pool)
+                streams = {k if isinstance(k, UUID) else UUID(k): p for k, p in touched.items()}
+                self._project_touched(county_events, streams, last, report, None if small else pool)
             if change is not None:
                 self._project_county_change(*change, pool=pool)
                 count += 1
@@ -961,14 +963,21 @@ class AppraisalProjector:
 
 def _scan(
     recorder: Any, start: int, limit: int, stop: int | None, with_state: Iterable[str]
-) -> Sequence[Notification]:
-    """Notifications from `start`, of which a scan decodes only those of `with_state`
-    topics: without their state where the recorder can (PostgreSQL,
-    `ArrayInsertProcessRecorder.select_notification_heads`)."""
-    heads = getattr(recorder, "select_notification_heads", None)
+) -> Sequence[tuple[int, UUID | str, int, str, bytes | None]]:
+    """Notifications from `start` as (id, stream id, version, topic, state), of which a
+    scan decodes only those of `with_state` topics: without the others' states, as
+    plain rows, where the recorder can (PostgreSQL, `ArrayInsertProcessRecorder.
+    select_heads`: the stream id as text)."""
+    heads = getattr(recorder, "select_heads", None)
     if heads is None:
-        return list(recorder.select_notifications(start=start, limit=limit, stop=stop))
-    return list(heads(start, limit, stop, with_state=sorted(with_state)))
+        return [
+            (n.id, n.originator_id, n.originator_version, n.topic, n.state)
+            for n in recorder.select_notifications(start=start, limit=limit, stop=stop)
+        ]
+    rows: list[tuple[int, str, int, str, bytes | None]] = heads(
+        start, limit, stop, with_state=sorted(with_state)
+    )
+    return rows
 
 
 def _verdict_message(county_id: str, a: AssignmentAppraisal) -> dict[str, Any]:
