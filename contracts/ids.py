@@ -20,6 +20,17 @@ _CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
 _SET = (0x8000 << 48) | (5 << 76)
 _new = object.__new__
 _set = object.__setattr__
+_UNKNOWN = SafeUUID.unknown
+
+
+def _uuid_of_int(value: int) -> UUID:
+    """`UUID(int=value)` for a 128-bit value: its two slots set as `UUID.__init__`
+    sets them, without its checks of arguments in Python (as `appraisal.domain.
+    packed.uuid_of_int`, which the domain may not import from here)."""
+    made = _new(UUID)
+    _set(made, "int", value)
+    _set(made, "is_safe", _UNKNOWN)
+    return made
 
 
 # Ingest derives an event's id and its published model's validator checks it again
@@ -39,7 +50,4 @@ def derive_event_id(source: str, source_event_id: str) -> UUID:
     (issue #8; tested equal to `uuid5` for any text).
     """
     digest = sha1(_HASHED_PREFIX + f"{source}:{source_event_id}".encode()).digest()  # noqa: S324 - RFC 4122 name-based id, not a secret
-    made = _new(UUID)
-    _set(made, "int", int.from_bytes(digest[:16]) & _CLEAR | _SET)
-    _set(made, "is_safe", SafeUUID.unknown)
-    return made
+    return _uuid_of_int(int.from_bytes(digest[:16]) & _CLEAR | _SET)

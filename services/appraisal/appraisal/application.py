@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import MAXYEAR, MINYEAR, date, datetime, timezone, tzinfo
 from typing import Any, ClassVar, Literal, TypeVar
-from uuid import UUID, SafeUUID
+from uuid import UUID
 
 import orjson
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
@@ -35,6 +35,7 @@ from appraisal.domain.advisor import Advisor, AdvisorInOtherCounty, other_county
 from appraisal.domain.county import County, CountyFact
 from appraisal.domain.ids import advisor_stream_id, county_stream_id
 from appraisal.domain.ledger import FactLedger
+from appraisal.domain.packed import uuid_of_int
 from appraisal.policy.facts import AdvisorHistory, Fact
 
 StreamKind = Literal["advisor", "county"]
@@ -134,15 +135,8 @@ class UUIDFromHex(UUIDAsHex):
     def decode(self, data: str) -> UUID:
         if type(data) is str and len(data) == 32:
             # What `UUID(data)` does with 32 characters: `int(data, 16)`, then its slots.
-            made = _new(UUID)
-            _set(made, "int", int(data, 16))
-            _set(made, "is_safe", SafeUUID.unknown)
-            return made
+            return uuid_of_int(int(data, 16))
         return super().decode(data)
-
-
-_new = object.__new__
-_set = object.__setattr__
 
 
 class FactTranscoding(Transcoding):

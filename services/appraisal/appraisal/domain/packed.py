@@ -35,7 +35,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from types import NoneType, UnionType
 from typing import Any, TypeVar
 
-__all__ = ["FactCodec", "PackedFacts"]
+__all__ = ["FactCodec", "PackedFacts", "uuid_of_int"]
 
 Buffer = bytes | bytearray | memoryview
 _Unpacker = Callable[[Buffer, int], Any]
@@ -46,11 +46,12 @@ _new = object.__new__
 _set = object.__setattr__
 
 
-def _uuid(value: bytes) -> uuid.UUID:
-    # `UUID(bytes=...)` checks its argument in Python (~0.9 µs); these bytes came from
-    # a UUID's own `bytes`, so set its two slots as its __init__ would (~0.3 µs).
+def uuid_of_int(value: int) -> uuid.UUID:
+    """`UUID(int=value)` for a value known to be one (read from a UUID's own 16 bytes
+    or 32 hex digits): its two slots set as `UUID.__init__` sets them, without its
+    checks of arguments in Python (~0.3 µs instead of ~0.9; issue #8)."""
     made = _new(_UUID)
-    _set(made, "int", int.from_bytes(value))
+    _set(made, "int", value)
     _set(made, "is_safe", _SAFE_UNKNOWN)
     return made
 
@@ -147,7 +148,10 @@ class FactCodec:
             "_pack": fixed.pack,
             "_unpack": fixed.unpack_from,
             "_new": _new,
-            "_uuid": _uuid,
+            # `UUID(bytes=...)` checks its argument in Python; these bytes came from a
+            # UUID's own `bytes`.
+            "_uuid_of_int": uuid_of_int,
+            "_from_bytes": int.from_bytes,
             "_UUID": _UUID,
             "_datetime": datetime,
             "_date": date,
@@ -255,7 +259,7 @@ class FactCodec:
         """(struct format, the expression of its values from `x`, how many, the
         expression making the value from them: `str.format`ted with their names)."""
         if kind is _UUID:
-            return "16s", "{x}.bytes", 1, "_uuid({0})"
+            return "16s", "{x}.bytes", 1, "_uuid_of_int(_from_bytes({0}))"
         if kind is datetime:
             return (
                 "HBBBBBIH",
